@@ -1,0 +1,1 @@
+"""The registry's interfaces: HTTP (FastAPI + Strawberry GraphQL), the `registry` CLI, and wiring."""

@@ -1,0 +1,1 @@
+"""Encryption at rest, keys, the tamper-evident ledger, identity and permissions."""
