@@ -35,6 +35,14 @@ class Settings(BaseSettings):
         180, ge=1, description="how old a finalised assessment may be for a decision to rely on it"
     )
     snapshot_interval: int = Field(50, ge=1, description="events between aggregate snapshots")
+    token_issuer: str = Field("partnership-registry", description="expected `iss` of bearer tokens")
+    token_audience: str = Field("partnership-registry", description="expected `aud` of bearer tokens")
+    jwks_file: Path | None = Field(None, description="JWKS file with the token issuer's public keys")
+    jwks_url: str | None = Field(None, description="the issuer's JWKS document URL (instead of a file)")
+    signing_key_file: Path = Field(
+        Path("var/dev-signing-key.pem"),
+        description="Ed25519 private key `registry token` signs local tokens with (embedded mode)",
+    )
 
     @property
     def is_development(self) -> bool:
