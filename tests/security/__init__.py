@@ -1,0 +1,1 @@
+"""Tests of the security package: envelope, keys, ledger, tokens."""
