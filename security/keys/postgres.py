@@ -1,0 +1,75 @@
+"""The key store in the events' PostgreSQL database and schema, scrubbed with VACUUM FULL."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from security.keys.store import KeyStore, Run
+
+
+class PostgresKeyStore(KeyStore):
+    """Keys in ``registry_keys`` of the events' schema, over one connection guarded by a lock.
+
+    One connection is enough: unwrapped keys are cached, so the store is queried once per new
+    key and once per event holding personal data. PostgreSQL never overwrites a row in place,
+    so after destroying or re-wrapping keys ``VACUUM FULL`` rewrites the table into a new file
+    and the old file, holding the old wrapped bytes, is removed.
+    """
+
+    def __init__(
+        self, master: bytes, conninfo: dict[str, Any], schema: str = "", cache_size: int = 4096
+    ) -> None:
+        super().__init__(master, cache_size)
+        self.schema = schema
+        self._lock = threading.RLock()
+        self._conn: psycopg.Connection[tuple[Any, ...]] = psycopg.connect(
+            autocommit=True, **conninfo
+        )
+        if schema:
+            self._conn.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
+            )
+        try:
+            self._create_tables(blob="BYTEA", time="TIMESTAMPTZ")
+        except psycopg.errors.UniqueViolation:  # another process created them at the same time
+            self._create_tables(blob="BYTEA", time="TIMESTAMPTZ")
+
+    def _table(self, name: str) -> str:
+        if not self.schema:
+            return name
+        return sql.Identifier(self.schema, name).as_string(self._conn)
+
+    @contextmanager
+    def _transaction(self, write: bool = False) -> Iterator[Run]:
+        def run(statement: str, params: tuple[Any, ...]) -> tuple[list[tuple[Any, ...]], int]:
+            cursor = self._conn.execute(statement.replace("?", "%s").encode(), params)
+            rows = cursor.fetchall() if cursor.description is not None else []
+            return rows, max(cursor.rowcount, 0)
+
+        with self._lock:
+            if not write:
+                yield run
+                return
+            with self._conn.transaction():
+                yield run
+
+    def _scrub(self) -> None:
+        with self._lock:
+            self._conn.execute(f"VACUUM FULL {self._table('registry_keys')}".encode())
+
+    def _time_param(self, value: datetime) -> Any:
+        return value
+
+    def _time_value(self, value: Any) -> datetime:
+        return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
