@@ -1,5 +1,8 @@
 """Typed domain errors: each names the field or rule at fault so a person can act on it."""
 
+# Names are a shared contract (the API maps them to error codes), hence no "Error" suffix.
+# ruff: noqa: N818
+
 from __future__ import annotations
 
 

@@ -37,7 +37,7 @@ class RegistryAggregate(Aggregate):
 
     @classmethod
     def _create(
-        cls, event_class: type[CanInitAggregate[Any]], *, id: Any = None, **kwargs: Any  # noqa: A002
+        cls, event_class: type[CanInitAggregate[Any]], *, id: Any = None, **kwargs: Any
     ) -> Self:
         return super()._create(event_class, id=id, **_stamped(kwargs))
 

@@ -35,7 +35,9 @@ class ValidTime:
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
             raise ValidationError(
-                "precision", "vocabulary", f"unknown precision {self.precision!r}; one of day, month, year"
+                "precision",
+                "vocabulary",
+                f"unknown precision {self.precision!r}; one of day, month, year",
             )
         truncated = _truncate(self.start, self.precision)
         if truncated != self.start:
@@ -65,7 +67,9 @@ class ValidTime:
                     f"{text!r} is written to the {found_precision}, not the {precision}",
                 )
             return cls(start, found_precision)
-        raise ValidationError(field, "date", f"{text!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
+        raise ValidationError(
+            field, "date", f"{text!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)"
+        )
 
     @classmethod
     def on(cls, day: date) -> ValidTime:
