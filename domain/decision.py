@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.actors import HUMAN_RIGHTS_OFFICER, current_actor
@@ -106,22 +106,25 @@ def highest_rating(relied_on: list[ReliedOn] | tuple[ReliedOn, ...]) -> str | No
 class DueDiligenceDecision(RegistryAggregate):
     """A due-diligence decision about one partner and one scope of support."""
 
-    partner_id: UUID
-    scope: str
-    relied_on: list[ReliedOn]
-    proposer_id: str
-    proposer_role: str
-    status: str
-    outcome: str | None
-    rationale: str
-    decider_id: str | None
-    decider_role: str | None
-    decided_on: ValidTime | None
-    conditions: list[str]
-    review_due: date | None
-    dissents: list[str]
-    communications: list[Communication]
-    reviews: list[Review]
+    # State is set by the events' apply methods; annotated for type checkers only, since
+    # the library would turn class-level annotations into __init__ parameters.
+    if TYPE_CHECKING:
+        partner_id: UUID
+        scope: str
+        relied_on: list[ReliedOn]
+        proposer_id: str
+        proposer_role: str
+        status: str
+        outcome: str | None
+        rationale: str
+        decider_id: str | None
+        decider_role: str | None
+        decided_on: ValidTime | None
+        conditions: list[str]
+        review_due: date | None
+        dissents: list[str]
+        communications: list[Communication]
+        reviews: list[Review]
 
     class Event(RegistryAggregate.Event):
         partner_id: UUID

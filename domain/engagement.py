@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.actors import HUMAN_RIGHTS_OFFICER, current_actor
@@ -231,8 +231,11 @@ def check_suspension_override(
 class Engagement(RegistryAggregate):
     """One engagement with one or more partners; its events all carry the partners' ids."""
 
-    details: EngagementDetails
-    follow_ups: dict[str, FollowUp]
+    # State is set by the events' apply methods; annotated for type checkers only, since
+    # the library would turn class-level annotations into __init__ parameters.
+    if TYPE_CHECKING:
+        details: EngagementDetails
+        follow_ups: dict[str, FollowUp]
 
     class Event(RegistryAggregate.Event):
         partner_ids: tuple[UUID, ...]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.actors import ADMIN, current_actor
@@ -21,7 +21,10 @@ def erasure_id(person_id: UUID) -> UUID:
 class PersonalDataErasure(RegistryAggregate):
     """One person's erasure: who asked it to be done, when, and why."""
 
-    person_id: UUID
+    # State is set by the events' apply methods; annotated for type checkers only, since
+    # the library would turn class-level annotations into __init__ parameters.
+    if TYPE_CHECKING:
+        person_id: UUID
 
     class PersonalDataErased(RegistryAggregate.Created):
         person_id: UUID

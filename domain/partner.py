@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.errors import NotFound, RuleViolation, ValidationError
@@ -126,11 +126,14 @@ def check_contact(contact: PersonalData) -> PersonalData:
 class PartnerOrganisation(RegistryAggregate):
     """A partner organisation; its id is the partner id every other record cites."""
 
-    profile: Profile
-    mapping: ActorMapping | None
-    contacts: dict[str, PersonalData]
-    status: str
-    status_reason: str
+    # State is set by the events' apply methods; annotated for type checkers only, since
+    # the library would turn class-level annotations into __init__ parameters.
+    if TYPE_CHECKING:
+        profile: Profile
+        mapping: ActorMapping | None
+        contacts: dict[str, PersonalData]
+        status: str
+        status_reason: str
 
     class Registered(RegistryAggregate.Created):
         profile: Profile

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.actors import HUMAN_RIGHTS_OFFICER, current_actor
@@ -116,15 +116,18 @@ def overall(risks: list[Risk] | tuple[Risk, ...]) -> tuple[int, str] | None:
 class RiskAssessment(RegistryAggregate):
     """An assessment of one partner (optionally for one engagement); decisions cite its versions."""
 
-    partner_id: UUID
-    engagement_id: UUID | None
-    title: str
-    risks: list[Risk]
-    mitigations: dict[str, Mitigation]
-    status: str
-    finalised_on: ValidTime | None
-    superseded_by: UUID | None
-    withdrawal_reason: str
+    # State is set by the events' apply methods; annotated for type checkers only, since
+    # the library would turn class-level annotations into __init__ parameters.
+    if TYPE_CHECKING:
+        partner_id: UUID
+        engagement_id: UUID | None
+        title: str
+        risks: list[Risk]
+        mitigations: dict[str, Mitigation]
+        status: str
+        finalised_on: ValidTime | None
+        superseded_by: UUID | None
+        withdrawal_reason: str
 
     class Event(RegistryAggregate.Event):
         partner_id: UUID

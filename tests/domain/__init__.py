@@ -1,0 +1,1 @@
+"""Tests of the domain: aggregates on their own, and the application on real backends."""
