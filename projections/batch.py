@@ -1,0 +1,118 @@
+"""One batch of view writes inside one transaction: state updates run in order, appends in bulk."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from projections.store import Params, Row, ViewCursor
+
+LATE_AFTER = timedelta(days=30)
+"""An event recorded this long after its valid period ended is flagged as recorded late."""
+
+
+def iso_instant(moment: datetime) -> str:
+    """Fixed-width UTC text (microseconds always present), so text order is time order."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """What every registry event says, flattened once per event for every view that needs it."""
+
+    record_id: str
+    version: int
+    record_type: str
+    event_type: str
+    position: int
+    actor_id: str
+    actor_role: str
+    reason: str
+    recorded_at: str
+    valid_start: str
+    valid_end: str
+    valid_precision: str
+    recorded_late: bool
+
+    @property
+    def entry_id(self) -> str:
+        return f"{self.record_id}:{self.version}"
+
+    @classmethod
+    def of(cls, event: Any, position: int) -> Fact:
+        record_type, _, event_type = type(event).__qualname__.rpartition(".")
+        timestamp: datetime = event.timestamp
+        valid = getattr(event, "valid_time", None)
+        if valid is not None:
+            start: date = valid.start
+            end: date = valid.end
+            precision = str(valid.precision)
+        else:  # events from before valid time existed: they happened when recorded
+            start = end = timestamp.date()
+            precision = "day"
+        return cls(
+            record_id=str(event.originator_id),
+            version=int(event.originator_version),
+            record_type=record_type or type(event).__name__,
+            event_type=event_type or type(event).__name__,
+            position=position,
+            actor_id=str(getattr(event, "actor_id", "")),
+            actor_role=str(getattr(event, "actor_role", "")),
+            reason=str(getattr(event, "reason", "") or ""),
+            recorded_at=iso_instant(timestamp),
+            valid_start=start.isoformat(),
+            valid_end=end.isoformat(),
+            valid_precision=precision,
+            recorded_late=timestamp.date() > end + LATE_AFTER,
+        )
+
+
+class ViewBatch:
+    """Writes for one batch of events, all in the caller's transaction.
+
+    ``execute`` runs at once (later statements and ``query`` may depend on it); ``append``
+    collects rows of append-only tables and writes each table with one ``executemany``.
+    """
+
+    def __init__(self, cursor: ViewCursor) -> None:
+        self._cursor = cursor
+        self._appends: dict[str, list[Params]] = {}
+        self._insert_sql: dict[tuple[str, tuple[str, ...]], str] = {}
+
+    def execute(self, sql: str, params: Params = ()) -> None:
+        self._cursor.execute(sql, params)
+
+    def query(self, sql: str, params: Params = ()) -> list[Row]:
+        self._cursor.execute(sql, params)
+        return self._cursor.fetchall()
+
+    def append(self, table: str, row: dict[str, Any]) -> None:
+        sql = self._insert(table, tuple(row))
+        self._appends.setdefault(sql, []).append(tuple(row.values()))
+
+    def insert(self, table: str, row: dict[str, Any]) -> None:
+        """Insert now (for state tables that later statements of the batch update)."""
+        self._cursor.execute(self._insert(table, tuple(row)), tuple(row.values()))
+
+    def insert_many(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            sql = self._insert(table, tuple(rows[0]))
+            self._cursor.executemany(sql, [tuple(row.values()) for row in rows])
+
+    def flush(self) -> None:
+        for sql, rows in self._appends.items():
+            self._cursor.executemany(sql, rows)
+        self._appends.clear()
+
+    def _insert(self, table: str, columns: tuple[str, ...]) -> str:
+        key = (table, columns)
+        sql = self._insert_sql.get(key)
+        if sql is None:
+            marks = ", ".join("?" for _ in columns)
+            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+            self._insert_sql[key] = sql
+        return sql

@@ -1,0 +1,48 @@
+"""The registry's projection: applies batches of decrypted events to every view in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+
+import projections.views  # noqa: F401  (registers the views' handlers)
+from projections.batch import Fact, ViewBatch
+from projections.handlers import HANDLERS, EventHandlers
+from projections.store import ViewCursor, ViewStore
+
+Item = tuple[Any, Tracking]
+
+
+class RegistryProjection(Projection[ViewStore]):
+    """Every view of the registry; a library ``Projection`` whose view is the ``ViewStore``."""
+
+    name = "registry_views"
+
+    def __init__(self, view: ViewStore, handlers: EventHandlers = HANDLERS) -> None:
+        super().__init__(view)
+        self.handlers = handlers
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:  # type: ignore[override]
+        """The library's one-event entry point (used by its ``ProjectionRunner``)."""
+        self.process_batch([(domain_event, tracking)])
+
+    def process_batch(self, items: Sequence[Item]) -> None:
+        """Apply events in log order, then record the last position: one transaction."""
+        if items:
+            with self.view.writing() as cursor:
+                self.write_batch(cursor, items)
+
+    def write_batch(self, cursor: ViewCursor, items: Sequence[Item]) -> None:
+        """The batch's writes in the caller's transaction (which commits or rolls back)."""
+        batch = ViewBatch(cursor)
+        for event, tracking in items:
+            handlers = self.handlers.for_class(type(event))
+            if handlers:
+                fact = Fact.of(event, tracking.notification_id)
+                for handler in handlers:
+                    handler(batch, event, fact)
+        batch.flush()
+        self.view.record_position(cursor, items[-1][1])

@@ -1,0 +1,66 @@
+"""Rebuild every view from the whole log: drop, recreate, replay in large batches with progress."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+
+from domain.application import PartnershipRegistry
+from projections.projection import RegistryProjection
+from projections.store import ViewStore
+
+Progress = Callable[[int, int], None]
+REBUILD_BATCH = 5000
+
+
+def open_registry(env: dict[str, str] | None) -> PartnershipRegistry:
+    """The registry application on ``env`` (api.bootstrap.library_env gives one)."""
+    return PartnershipRegistry(env)
+
+
+def rebuild_all(
+    env: dict[str, str] | None = None,
+    progress: Progress | None = None,
+    *,
+    app: Any = None,
+    batch_size: int = REBUILD_BATCH,
+) -> int:
+    """Drop and recreate every view, replay the log; returns the number of events replayed.
+
+    Stop followers first (``registry projections run`` or the embedded one): a follower that
+    kept running would find the views ahead of it and stop with an error.
+    ``progress(done, total)`` is called after each committed batch.
+    """
+    owned = app is None
+    registry = open_registry(env) if app is None else app
+    try:
+        store = ViewStore.for_application(registry)
+        with store.writing() as cursor:
+            store.drop_tables(cursor)
+            store.create_tables(cursor)
+        projection = RegistryProjection(store)
+        total = registry.recorder.max_notification_id() or 0
+        done = 0
+        position = 0
+        if progress is not None:
+            progress(0, total)
+        while True:
+            notifications = registry.recorder.select_notifications(
+                start=position, limit=batch_size, inclusive_of_start=False
+            )
+            if not notifications:
+                return done
+            to_event = registry.mapper.to_domain_event
+            name = registry.name
+            projection.process_batch(
+                [(to_event(n), Tracking(name, n.id)) for n in notifications]
+            )
+            position = notifications[-1].id
+            done += len(notifications)
+            if progress is not None:
+                progress(done, max(total, position))
+    finally:
+        if owned:
+            registry.close()

@@ -1,0 +1,180 @@
+"""The views' storage: tables beside the events (SQLite file or PostgreSQL schema) and their position.
+
+A library ``TrackingRecorder``: view rows and the tracking row are written in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
+
+from projections.schema import TRACKING_TABLE, VIEW_DDL, VIEW_TABLES
+
+Row = dict[str, Any]
+Params = Sequence[Any]
+
+
+class ViewCursor(Protocol):
+    """What view code needs of a transaction: statements with ``?`` parameters, rows as dicts."""
+
+    def execute(self, sql: str, params: Params = ()) -> None: ...
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None: ...
+    def fetchall(self) -> list[Row]: ...
+    def fetchone(self) -> Row | None: ...
+
+
+class _SQLiteCursor:
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Params = ()) -> None:
+        self._cursor.execute(sql, tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        self._cursor.executemany(sql, rows)
+
+    def fetchall(self) -> list[Row]:
+        return [dict(row) for row in self._cursor.fetchall()]
+
+    def fetchone(self) -> Row | None:
+        row = self._cursor.fetchone()
+        return None if row is None else dict(row)
+
+
+_VIEW_NAME = re.compile(r"\b(view_[a-z_]+)\b")
+
+
+class _PostgresCursor:
+    """Translates the shared SQL: ``?`` to ``%s``, view tables qualified by the schema."""
+
+    def __init__(self, cursor: Any, schema: str) -> None:
+        self._cursor = cursor
+        self._prefix = '"' + schema.replace('"', '""') + '".'
+        self._cache: dict[str, str] = {}
+
+    def _translate(self, sql: str) -> str:
+        found = self._cache.get(sql)
+        if found is None:
+            found = _VIEW_NAME.sub(lambda m: self._prefix + m.group(1), sql).replace("?", "%s")
+            self._cache[sql] = found
+        return found
+
+    def execute(self, sql: str, params: Params = ()) -> None:
+        self._cursor.execute(self._translate(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        self._cursor.executemany(self._translate(sql), rows)
+
+    def fetchall(self) -> list[Row]:
+        return [dict(row) for row in self._cursor.fetchall()]
+
+    def fetchone(self) -> Row | None:
+        row = self._cursor.fetchone()
+        return None if row is None else dict(row)
+
+
+class ViewStore(TrackingRecorder):
+    """Every view table plus ``view_tracking``, in the database that holds the events.
+
+    One tracking row (per upstream application) covers all views, because every batch updates
+    all of them in the same transaction: a reader that sees position N sees N in every view.
+    """
+
+    def __init__(self, datastore: SQLiteDatastore | PostgresDatastore) -> None:
+        self.datastore = datastore
+        self.is_postgres = isinstance(datastore, PostgresDatastore)
+        self._schema = datastore.schema if isinstance(datastore, PostgresDatastore) else ""
+        self._write_lock = threading.Lock()
+
+    @classmethod
+    def for_application(cls, app: Any) -> ViewStore:
+        """The store beside ``app``'s events (reuses its connection pool)."""
+        datastore = getattr(app.factory, "datastore", None)
+        if not isinstance(datastore, SQLiteDatastore | PostgresDatastore):
+            raise TypeError(
+                "views need the SQLite or PostgreSQL persistence module, "
+                f"not {type(app.factory).__name__}"
+            )
+        return cls(datastore)
+
+    @contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[ViewCursor]:
+        """A transaction on the events' database; rolled back on error or when not committing."""
+        if isinstance(self.datastore, PostgresDatastore):
+            with self.datastore.transaction(commit=commit) as curs:
+                yield _PostgresCursor(curs, self._schema)
+        else:
+            with self.datastore.transaction(commit=commit) as curs:
+                yield _SQLiteCursor(curs.sqlite_cursor)
+
+    @contextmanager
+    def writing(self) -> Iterator[ViewCursor]:
+        """A committing transaction; one writer per process at a time (SQLite allows one)."""
+        with self._write_lock, self.transaction(commit=True) as cursor:
+            yield cursor
+
+    # Schema.
+
+    def create_table(self) -> None:
+        with self.writing() as cursor:
+            self.create_tables(cursor)
+
+    def create_tables(self, cursor: ViewCursor) -> None:
+        for statement in VIEW_DDL:
+            cursor.execute(self._ddl(statement))
+
+    def drop_tables(self, cursor: ViewCursor) -> None:
+        for table in (*VIEW_TABLES, TRACKING_TABLE):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def _ddl(self, statement: str) -> str:
+        # Byte-order collation on both backends, so keyset pages sort the same everywhere.
+        return statement if self.is_postgres else statement.replace(' COLLATE "C"', "")
+
+    # Tracking (the library's TrackingRecorder interface).
+
+    def insert_tracking(self, tracking: Tracking) -> None:
+        with self.writing() as cursor:
+            self.record_position(cursor, tracking)
+
+    def record_position(self, cursor: ViewCursor, tracking: Tracking) -> None:
+        """Advance the position in the current transaction; refuse to go back or repeat."""
+        cursor.execute(
+            f"INSERT INTO {TRACKING_TABLE} (application_name, notification_id) VALUES (?, ?) "
+            "ON CONFLICT (application_name) DO UPDATE SET notification_id = excluded.notification_id "
+            f"WHERE {TRACKING_TABLE}.notification_id < excluded.notification_id "
+            "RETURNING notification_id",
+            (tracking.application_name, tracking.notification_id),
+        )
+        if cursor.fetchone() is None:
+            raise IntegrityError(
+                f"views already include {tracking.application_name} "
+                f"notification {tracking.notification_id}"
+            )
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        with self.transaction(commit=False) as cursor:
+            return self.position(cursor, application_name)
+
+    def position(self, cursor: ViewCursor, application_name: str) -> int | None:
+        cursor.execute(
+            f"SELECT notification_id FROM {TRACKING_TABLE} WHERE application_name = ?",
+            (application_name,),
+        )
+        row = cursor.fetchone()
+        return None if row is None else int(row["notification_id"])
+
+    # Reading.
+
+    def query(self, sql: str, params: Params = ()) -> list[Row]:
+        """Rows of one read-only statement (``?`` parameters, ``view_*`` table names)."""
+        with self.transaction(commit=False) as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()

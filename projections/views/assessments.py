@@ -1,0 +1,132 @@
+"""Risk assessments view: status, overall rating, open mitigations; feeds partners' current rating."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.risk_assessment import RiskAssessment, rating_for
+from projections.batch import Fact, ViewBatch
+from projections.handlers import HANDLERS
+from projections.views.timeline import add_entry
+
+R = RiskAssessment
+
+
+def refresh_current_rating(batch: ViewBatch, partner_id: str) -> None:
+    """Rating of the partner's latest finalised assessment that is neither superseded nor withdrawn."""
+    batch.execute(
+        "UPDATE view_partners SET current_rating = ("
+        " SELECT a.rating FROM view_assessments a"
+        " WHERE a.partner_id = ? AND a.status = 'finalised'"
+        " ORDER BY a.finalised_on DESC, a.finalised_at DESC, a.assessment_id DESC LIMIT 1)"
+        " WHERE partner_id = ?",
+        (partner_id, partner_id),
+    )
+
+
+@HANDLERS.on(R.Event)
+def touch_assessment(batch: ViewBatch, event: Any, fact: Fact) -> None:
+    if not isinstance(event, R.Opened):
+        batch.execute(
+            "UPDATE view_assessments SET version = ?, updated_at = ? WHERE assessment_id = ?",
+            (fact.version, fact.recorded_at, fact.record_id),
+        )
+
+
+@HANDLERS.on(R.Opened)
+def assessment_opened(batch: ViewBatch, event: Any, fact: Fact) -> None:
+    batch.insert(
+        "view_assessments",
+        {
+            "assessment_id": fact.record_id,
+            "partner_id": str(event.partner_id),
+            "engagement_id": None if event.engagement_id is None else str(event.engagement_id),
+            "title": event.title,
+            "status": "draft",
+            "max_score": None,
+            "rating": None,
+            "risk_count": 0,
+            "opened_on": fact.valid_start,
+            "finalised_on": None,
+            "finalised_at": None,
+            "superseded_by": None,
+            "recorded_at": fact.recorded_at,
+            "updated_at": fact.recorded_at,
+            "version": fact.version,
+        },
+    )
+
+
+@HANDLERS.on(R.RiskAdded)
+def risk_added(batch: ViewBatch, event: Any, fact: Fact) -> None:
+    rows = batch.query(
+        "SELECT max_score FROM view_assessments WHERE assessment_id = ?", (fact.record_id,)
+    )
+    previous = rows[0]["max_score"] if rows else None
+    score = int(event.risk.likelihood) * int(event.risk.impact)
+    top = score if previous is None else max(int(previous), score)
+    batch.execute(
+        "UPDATE view_assessments SET max_score = ?, rating = ?, risk_count = risk_count + 1 "
+        "WHERE assessment_id = ?",
+        (top, rating_for(top), fact.record_id),
+    )
+
+
+@HANDLERS.on(R.MitigationAdded)
+def mitigation_added(batch: ViewBatch, event: Any, fact: Fact) -> None:
+    m = event.mitigation
+    batch.insert(
+        "view_mitigations",
+        {
+            "assessment_id": fact.record_id,
+            "mitigation_id": str(m.mitigation_id),
+            "partner_id": str(event.partner_id),
+            "measure": m.measure,
+            "owner": m.owner,
+            "due_on": None if m.due is None else m.due.isoformat(),
+            "status": m.status,
+        },
+    )
+
+
+@HANDLERS.on(R.MitigationStatusUpdated)
+def mitigation_status_updated(batch: ViewBatch, event: Any, fact: Fact) -> None:
+    batch.execute(
+        "UPDATE view_mitigations SET status = ? WHERE assessment_id = ? AND mitigation_id = ?",
+        (event.status, fact.record_id, str(event.mitigation_id)),
+    )
+
+
+@HANDLERS.on(R.Submitted)
+def assessment_submitted(batch: ViewBatch, event: Any, fact: Fact) -> None:  # noqa: ARG001
+    batch.execute(
+        "UPDATE view_assessments SET status = 'submitted' WHERE assessment_id = ?",
+        (fact.record_id,),
+    )
+
+
+@HANDLERS.on(R.Finalised)
+def assessment_finalised(batch: ViewBatch, event: Any, fact: Fact) -> None:
+    batch.execute(
+        "UPDATE view_assessments SET status = 'finalised', max_score = ?, rating = ?,"
+        " finalised_on = ?, finalised_at = ? WHERE assessment_id = ?",
+        (event.score, event.rating, fact.valid_start, fact.recorded_at, fact.record_id),
+    )
+    partner_id = str(event.partner_id)
+    refresh_current_rating(batch, partner_id)
+    add_entry(
+        batch, fact, "assessment_finalised", f"risk assessment finalised: {event.rating}", [partner_id]
+    )
+
+
+@HANDLERS.on(R.Superseded, R.Withdrawn)
+def assessment_retired(batch: ViewBatch, event: Any, fact: Fact) -> None:
+    status = "superseded" if isinstance(event, R.Superseded) else "withdrawn"
+    by = str(event.superseded_by) if isinstance(event, R.Superseded) else None
+    batch.execute(
+        "UPDATE view_assessments SET status = ?, superseded_by = ? WHERE assessment_id = ?",
+        (status, by, fact.record_id),
+    )
+    partner_id = str(event.partner_id)
+    refresh_current_rating(batch, partner_id)
+    add_entry(batch, fact, f"assessment_{status}", f"risk assessment {status}", [partner_id])
