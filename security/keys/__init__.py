@@ -53,7 +53,8 @@ def open_key_store(env: Mapping[str, str], master: bytes | None = None) -> KeySt
     with _open_lock:
         if location is not None:
             found = _open_stores.get((location, master_key_id(key)))
-            if found is not None:
+            # A store that has since rotated to another master key no longer answers for this one.
+            if found is not None and found.master_key_id == master_key_id(key):
                 return found
         store = _construct(env, key)
         if location is not None:
