@@ -259,8 +259,9 @@ class PartnershipRegistry(Application[UUID]):
             non_attribution=non_attribution,
             confidentiality=confidentiality,
         )
-        suspended = self._suspended_among(details.partner_ids)
-        return self._save(Engagement.record(details, suspended, override_reason))
+        checked = details.checked()
+        suspended = self._suspended_among(checked.partner_ids)
+        return self._save(Engagement.record(checked, suspended, override_reason))
 
     def correct_engagement(
         self,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from uuid import UUID
 
 import pytest
@@ -57,3 +58,73 @@ def registry(backend: Backend, person_keys: FakePersonKeys) -> Iterator[Partners
 def as_recorder() -> Iterator[Actor]:
     with acting_as(RECORDER_ACTOR) as actor:
         yield actor
+
+
+def assert_rejected(
+    registry: PartnershipRegistry,
+    error_type: type[Exception],
+    command: Callable[[], object],
+    *,
+    field: str | None = None,
+    rule: str | None = None,
+) -> Exception:
+    """Run ``command``, expect ``error_type`` naming ``field`` and ``rule``, and no new event."""
+    before = registry.max_position()
+    with pytest.raises(error_type) as caught:
+        command()
+    if field is not None:
+        assert getattr(caught.value, "field", None) == field, caught.value
+    if rule is not None:
+        assert getattr(caught.value, "rule", None) == rule, caught.value
+    assert registry.max_position() == before, "a rejected command wrote an event"
+    return caught.value
+
+
+@dataclass(frozen=True)
+class World:
+    """A small registry: two partners, assessments in several states, an engagement."""
+
+    partner: UUID
+    other_partner: UUID
+    finalised: UUID
+    draft: UUID
+    other_partners_assessment: UUID
+    engagement: UUID
+
+
+def finalised_assessment(
+    registry: PartnershipRegistry,
+    partner_id: UUID,
+    likelihood: int = 2,
+    impact: int = 2,
+    on: str | None = None,
+) -> UUID:
+    """A finalised assessment of ``partner_id`` with one risk of the given size."""
+    with acting_as(RECORDER_ACTOR):
+        assessment = registry.open_risk_assessment(partner_id, on=on).id
+        registry.add_risk(assessment, "perceived partiality", likelihood, impact, "seen as partial")
+        registry.submit_risk_assessment(assessment, on=on)
+    with acting_as(HRO):
+        registry.finalise_risk_assessment(assessment, on=on)
+    return assessment
+
+
+def register(registry: PartnershipRegistry, name: str = "Juba Women's Peace Network") -> UUID:
+    with acting_as(RECORDER_ACTOR):
+        return registry.register_partner(
+            name, "women's group", "local", countries=["SS"], focus_areas=["WPS"], on="2019-03"
+        ).id
+
+
+@pytest.fixture
+def world(registry: PartnershipRegistry) -> World:
+    partner = register(registry)
+    other = register(registry, "Bangui Youth for Dialogue")
+    finalised = finalised_assessment(registry, partner)
+    other_assessment = finalised_assessment(registry, other)
+    with acting_as(RECORDER_ACTOR):
+        draft = registry.open_risk_assessment(partner).id
+        engagement = registry.record_engagement(
+            "roundtable", "Protection roundtable", "2021-03-14", partners=[(partner, "convener")]
+        ).id
+    return World(partner, other, finalised, draft, other_assessment, engagement)
