@@ -65,7 +65,7 @@ VIEW_DDL = (
         updated_at TEXT NOT NULL,            -- recorded time of the last event
         version INTEGER NOT NULL             -- aggregate version the row reflects
     )""",
-    "CREATE INDEX IF NOT EXISTS view_partners_order ON view_partners (sort_name, partner_id)",
+    "CREATE INDEX IF NOT EXISTS ix_partners_order ON view_partners (sort_name, partner_id)",
     """CREATE TABLE IF NOT EXISTS view_partner_countries (
         partner_id TEXT NOT NULL,            -- partner
         country TEXT NOT NULL,               -- ISO 3166 code as the domain checked it
@@ -99,14 +99,14 @@ VIEW_DDL = (
         recorded_late INTEGER NOT NULL,      -- 1 when recorded over 30 days after the period ended
         position BIGINT NOT NULL             -- notification id
     )""",
-    """CREATE INDEX IF NOT EXISTS view_timeline_order
+    """CREATE INDEX IF NOT EXISTS ix_timeline_order
         ON view_timeline (valid_start, recorded_at, entry_id)""",
     """CREATE TABLE IF NOT EXISTS view_timeline_partners (
         entry_id TEXT NOT NULL,              -- timeline entry
         partner_id TEXT NOT NULL,            -- a partner the entry concerns
         PRIMARY KEY (entry_id, partner_id)
     )""",
-    "CREATE INDEX IF NOT EXISTS view_timeline_partner ON view_timeline_partners (partner_id)",
+    "CREATE INDEX IF NOT EXISTS ix_timeline_partner ON view_timeline_partners (partner_id)",
     """CREATE TABLE IF NOT EXISTS view_engagements (
         engagement_id TEXT PRIMARY KEY,      -- aggregate id
         kind TEXT NOT NULL,                  -- vocabulary ENGAGEMENT_KINDS
@@ -129,7 +129,7 @@ VIEW_DDL = (
         role TEXT NOT NULL,                  -- convener | co-facilitator | participant
         PRIMARY KEY (engagement_id, partner_id)
     )""",
-    "CREATE INDEX IF NOT EXISTS view_engagement_partner ON view_engagement_partners (partner_id)",
+    "CREATE INDEX IF NOT EXISTS ix_engagement_partner ON view_engagement_partners (partner_id)",
     """CREATE TABLE IF NOT EXISTS view_assessments (
         assessment_id TEXT PRIMARY KEY,      -- aggregate id
         partner_id TEXT NOT NULL,            -- assessed partner
@@ -147,7 +147,7 @@ VIEW_DDL = (
         updated_at TEXT NOT NULL,            -- recorded time of the last event
         version INTEGER NOT NULL             -- aggregate version
     )""",
-    "CREATE INDEX IF NOT EXISTS view_assessment_partner ON view_assessments (partner_id)",
+    "CREATE INDEX IF NOT EXISTS ix_assessment_partner ON view_assessments (partner_id)",
     """CREATE TABLE IF NOT EXISTS view_mitigations (
         assessment_id TEXT NOT NULL,         -- assessment
         mitigation_id TEXT NOT NULL,         -- mitigation id
@@ -176,7 +176,7 @@ VIEW_DDL = (
         updated_at TEXT NOT NULL,            -- recorded time of the last event
         version INTEGER NOT NULL             -- aggregate version
     )""",
-    "CREATE INDEX IF NOT EXISTS view_decision_partner ON view_decisions (partner_id)",
+    "CREATE INDEX IF NOT EXISTS ix_decision_partner ON view_decisions (partner_id)",
     """CREATE TABLE IF NOT EXISTS view_decision_assessments (
         decision_id TEXT NOT NULL,           -- decision
         assessment_id TEXT NOT NULL,         -- assessment it relied on

@@ -1,0 +1,1 @@
+"""Tests of the read models, each on an SQLite file and on a PostgreSQL schema."""
