@@ -85,11 +85,15 @@ def read_header(state: bytes) -> EnvelopeHeader:
         raise EnvelopeFormatError(f"payload does not start with {MAGIC!r}")
     if version != FORMAT_VERSION:
         raise EnvelopeFormatError(f"unknown envelope format version {version}")
+    try:
+        recorded_at = EPOCH + timedelta(microseconds=micros)
+    except OverflowError:
+        raise EnvelopeFormatError(f"recorded time {micros} us is out of range") from None
     return EnvelopeHeader(
         format_version=version,
         key_id=UUID(bytes=key_id),
         key_version=key_version,
-        recorded_at=EPOCH + timedelta(microseconds=micros),
+        recorded_at=recorded_at,
         nonce=nonce,
     )
 
