@@ -1,0 +1,84 @@
+"""Turns newly committed events into ledger leaves, in dense positions, in commit order.
+
+Reads the application's notification log through the library's ApplicationRecorder; never
+decrypts. Leaves, tree nodes and the integration state are written in one transaction per batch.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from eventsourcing.persistence import Notification
+
+from security.ledger.checkpoint import CheckpointSigner
+from security.ledger.leaf import leaf_for_event
+from security.ledger.merkle import CompactRange, NodeId, tree_head
+from security.ledger.store import LedgerStore, StoredCheckpoint, StoredLeaf
+
+
+class Integrator:
+    """Appends every settled, not yet integrated event to the tree and signs a checkpoint."""
+
+    def __init__(
+        self, store: LedgerStore, signer: CheckpointSigner | None, *, batch_size: int = 2000
+    ) -> None:
+        self.store = store
+        self.signer = signer
+        self.batch_size = batch_size
+
+    def integrate(self) -> int:
+        """Integrate up to the settled horizon; return the new tree size."""
+        horizon = self.store.dialect.settled_notification_id()
+        size, last_id = self.store.integration_state()
+        start_size = size
+        while horizon is not None and last_id < horizon:
+            notifications = self.store.recorder.select_notifications(
+                start=last_id, limit=self.batch_size, stop=horizon, inclusive_of_start=False
+            )
+            if not notifications:
+                break
+            size, last_id = self._append_batch(notifications)
+        if self.signer is not None and size != start_size:
+            self.sign_checkpoint(size)
+        return size
+
+    def _append_batch(self, notifications: Sequence[Notification]) -> tuple[int, int]:
+        store = self.store
+        with store.dialect.transaction(commit=True) as cursor:
+            size, last_id = store.integration_state(cursor)
+            # Another integrator may have got here first: skip what it already took.
+            fresh = [n for n in notifications if n.id > last_id]
+            if not fresh:
+                return size, last_id
+            edge = CompactRange.from_nodes(size, lambda ids: store.fetch_nodes(ids, cursor))
+            streams = sorted({str(n.originator_id) for n in fresh})
+            heads = store.last_stream_leaf_hashes(streams, cursor)
+            leaves: list[StoredLeaf] = []
+            nodes: list[tuple[NodeId, bytes]] = []
+            for offset, n in enumerate(fresh):
+                stream = str(n.originator_id)
+                leaf = leaf_for_event(
+                    stream, n.originator_version, n.topic, n.state, heads.get(stream)
+                )
+                value = leaf.leaf_hash
+                heads[stream] = value
+                leaves.append(StoredLeaf(size + offset, n.id, leaf, value))
+                nodes.extend(edge.append(value))
+            store.append(cursor, leaves, nodes, old_size=size, last_notification_id=fresh[-1].id)
+        return size + len(leaves), fresh[-1].id
+
+    def sign_checkpoint(self, size: int | None = None) -> StoredCheckpoint:
+        """Sign (and keep) a checkpoint at `size`, by default the current tree size."""
+        if self.signer is None:
+            raise ValueError("no checkpoint signing key is configured")
+        if size is None:
+            size = self.store.tree_size()
+        for existing in self.store.checkpoints():
+            if existing.tree_size == size:
+                return existing
+        root = tree_head(size, self.store.fetch_nodes)
+        note = self.signer.sign(size, root).text
+        checkpoint = StoredCheckpoint(size, root, note, time.time_ns() // 1000)
+        self.store.save_checkpoint(checkpoint)
+        return checkpoint

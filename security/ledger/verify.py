@@ -1,0 +1,362 @@
+"""Audit checks: recompute the whole tree from the stored events (`verify_store`), and check a
+proof against a signed checkpoint offline with only the public key (`verify_proof`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from security.ledger.checkpoint import CheckpointError, parse_checkpoint, verify_checkpoint
+from security.ledger.leaf import fast_leaf_hash, leaf_for_event
+from security.ledger.merkle import CompactRange, verify_consistency, verify_inclusion
+from security.ledger.proofs import ConsistencyProof, ProofFormatError, parse_proof
+from security.ledger.store import DEFAULT_APPLICATION_NAME, LedgerStore, StoredLeaf
+
+Progress = Callable[[int, int], None]  # (leaves checked so far, leaves in the tree)
+PAGE = 5000
+
+
+@dataclass(frozen=True)
+class EventRef:
+    """Names an event to a human: its stream (aggregate) id, version and notification id."""
+
+    stream_id: str
+    version: int
+    notification_id: int
+
+    def __str__(self) -> str:
+        return (
+            f"stream {self.stream_id} version {self.version} (notification {self.notification_id})"
+        )
+
+
+@dataclass
+class VerificationResult:
+    """What `verify_store` found. On failure, the first bad position and event, and why."""
+
+    ok: bool
+    tree_size: int
+    root_hash: bytes
+    checked: int = 0
+    pending: int = 0
+    bad_position: int | None = None
+    bad_event: EventRef | None = None
+    problem: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        if self.ok:
+            line = f"ledger intact: {self.tree_size} events, root {self.root_hash.hex()}"
+            if self.pending:
+                line += f", {self.pending} newer events not yet integrated"
+            return line
+        where = "" if self.bad_position is None else f" at leaf {self.bad_position}"
+        event = "" if self.bad_event is None else f" ({self.bad_event})"
+        return f"ledger TAMPERED{where}{event}: {self.problem}"
+
+
+class _Failure(Exception):
+    def __init__(self, position: int | None, event: EventRef | None, problem: str) -> None:
+        super().__init__(problem)
+        self.position = position
+        self.event = event
+        self.problem = problem
+
+
+def _events(store: LedgerStore, last_id: int) -> Iterator[tuple[int, str, int, str, bytes]]:
+    """(notification id, stream id text, version, topic, stored bytes) up to `last_id`, in order.
+
+    Plain SQL rather than select_notifications: it skips building UUIDs and Notification objects,
+    which is most of the per-event cost.
+    """
+    d = store.dialect
+    events = d.table(store.recorder.events_table_name)  # type: ignore[attr-defined]
+    if d.name == "sqlite":
+        query = (
+            "SELECT rowid, originator_id, originator_version, topic, state FROM "
+            f"{events} WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
+        )
+    else:
+        query = (
+            "SELECT notification_id, originator_id::text, originator_version, topic, state FROM "
+            f"{events} WHERE notification_id > %s AND notification_id <= %s "
+            "ORDER BY notification_id LIMIT %s"
+        )
+    after = 0
+    while True:
+        with d.transaction(commit=False) as cursor:
+            cursor.execute(query, (after, last_id, PAGE))
+            rows = [
+                tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in cursor.fetchall()
+            ]
+        if not rows:
+            return
+        for nid, sid, version, topic, state in rows:
+            yield int(nid), _canonical_stream_id(str(sid)), int(version), str(topic), bytes(state)
+        after = rows[-1][0]
+
+
+def _canonical_stream_id(text: str) -> str:
+    # SQLite stores UUID originator ids as 32 hex digits; the leaf commits to the hyphenated form.
+    if len(text) == 32:
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    return text
+
+
+def _leaves(store: LedgerStore) -> Iterator[StoredLeaf]:
+    after = -1
+    while True:
+        page = store.leaf_rows(after, PAGE)
+        if not page:
+            return
+        yield from page
+        after = page[-1].position
+
+
+def _diagnose(
+    stored: StoredLeaf, event: tuple[int, str, int, str, bytes], prev: bytes | None
+) -> str:
+    """Why a recomputed leaf differs from the stored one, in words an auditor can act on."""
+    nid, sid, version, topic, state = event
+    recomputed = leaf_for_event(sid, version, topic, state, prev)
+    was = stored.leaf
+    if (was.stream_id, was.version) != (sid, version):
+        return (
+            f"notification {nid} now holds stream {sid} version {version}, but the ledger "
+            f"recorded stream {was.stream_id} version {was.version} there: rows were reordered "
+            "or replaced"
+        )
+    if was.topic != topic:
+        return f"event type changed from {was.topic!r} to {topic!r}"
+    if was.payload_sha256 != recomputed.payload_sha256:
+        return "stored payload bytes differ from the bytes that were recorded (changed or swapped)"
+    if (was.recorded_at_us, was.key_id) != (recomputed.recorded_at_us, recomputed.key_id):
+        return "payload header (recorded time or key id) differs from what was recorded"
+    if was.prev_stream_leaf_hash != prev:
+        return "per-stream chain broken: an earlier event of this stream is missing or altered"
+    return "ledger leaf row was altered (its leaf hash does not match its own fields)"
+
+
+def verify_store(
+    env: Mapping[str, str],
+    checkpoint: str | None = None,
+    progress: Progress | None = None,
+    *,
+    public_key: str | bytes | None = None,
+    application_name: str = DEFAULT_APPLICATION_NAME,
+) -> VerificationResult:
+    """Recompute every leaf and the tree from the raw stored events and compare with the ledger,
+    its stored checkpoints and (if given) an exported checkpoint, signature-checked when a public
+    key is given."""
+    store = LedgerStore(env, application_name=application_name)
+    try:
+        return _verify(store, checkpoint, progress, public_key)
+    finally:
+        store.close()
+
+
+def _verify(
+    store: LedgerStore,
+    checkpoint_text: str | None,
+    progress: Progress | None,
+    public_key: str | bytes | None,
+) -> VerificationResult:
+    size, last_id = store.integration_state()
+    notes: list[str] = []
+    exported = None
+    if checkpoint_text is not None:
+        try:
+            if public_key is None:
+                exported = parse_checkpoint(checkpoint_text)
+                notes.append("checkpoint signature not checked (no public key given)")
+            else:
+                exported = verify_checkpoint(checkpoint_text, public_key)
+        except CheckpointError as error:
+            return VerificationResult(False, size, b"", problem=f"exported checkpoint: {error}")
+    stored_checkpoints = store.checkpoints()
+    wanted = {c.tree_size for c in stored_checkpoints}
+    if exported is not None:
+        wanted.add(exported.tree_size)
+    roots: dict[int, bytes] = {}
+    edge = CompactRange()
+    if 0 in wanted:
+        roots[0] = edge.root()
+    heads: dict[str, bytes] = {}
+    position = 0
+    try:
+        position = _walk(store, last_id, size, edge, heads, wanted, roots, progress)
+        root = edge.root()
+        if position != size:
+            raise _Failure(position, None, f"ledger state says {size} leaves but {position} exist")
+        if size and store.dialect and root != _stored_root(store, size):
+            raise _Failure(
+                None, None, "stored tree nodes disagree with the leaves (proofs would lie)"
+            )
+        for kept in stored_checkpoints:
+            _compare(kept.tree_size, kept.root_hash, size, roots, "a checkpoint kept in the store")
+        if exported is not None:
+            _compare(exported.tree_size, exported.root_hash, size, roots, "the exported checkpoint")
+    except _Failure as failure:
+        return VerificationResult(
+            False,
+            size,
+            edge.root(),
+            checked=position,
+            bad_position=failure.position,
+            bad_event=failure.event,
+            problem=failure.problem,
+            notes=notes,
+        )
+    top = store.recorder.max_notification_id() or 0
+    pending = (
+        0
+        if top <= last_id
+        else len(store.recorder.select_notifications(last_id, 1_000_000, inclusive_of_start=False))
+    )
+    return VerificationResult(True, size, root, checked=size, pending=pending, notes=notes)
+
+
+def _stored_root(store: LedgerStore, size: int) -> bytes:
+    from security.ledger.merkle import tree_head
+
+    return tree_head(size, store.fetch_nodes)
+
+
+def _compare(
+    claimed_size: int, claimed_root: bytes, size: int, roots: dict[int, bytes], what: str
+) -> None:
+    if claimed_size > size:
+        raise _Failure(
+            size,
+            None,
+            f"the tree has {size} leaves but {what} vouches for {claimed_size}: events were "
+            "deleted from the end or an older copy of the database was restored",
+        )
+    if roots.get(claimed_size) != claimed_root:
+        raise _Failure(
+            None,
+            None,
+            f"the tree at size {claimed_size} does not match {what}: history before it was "
+            "rewritten or an inconsistent copy was restored",
+        )
+
+
+def _walk(
+    store: LedgerStore,
+    last_id: int,
+    size: int,
+    edge: CompactRange,
+    heads: dict[str, bytes],
+    wanted: set[int],
+    roots: dict[int, bytes],
+    progress: Progress | None,
+) -> int:
+    events = _events(store, last_id)
+    leaves = _leaves(store)
+    position = 0
+    append = edge.append_fast
+    while True:
+        event = next(events, None)
+        stored = next(leaves, None)
+        if event is None and stored is None:
+            return position
+        if stored is None:
+            assert event is not None
+            raise _Failure(
+                position,
+                EventRef(event[1], event[2], event[0]),
+                "event is stored but was never integrated: a row was inserted afterwards",
+            )
+        ref = EventRef(stored.leaf.stream_id, stored.leaf.version, stored.notification_id)
+        if stored.position != position:
+            raise _Failure(
+                position, ref, f"ledger leaf {position} is missing (next is {stored.position})"
+            )
+        if event is None:
+            raise _Failure(
+                position, ref, "event recorded in the ledger is missing from the store (deleted)"
+            )
+        nid, sid, version, topic, state = event
+        if nid < stored.notification_id:
+            raise _Failure(
+                position,
+                EventRef(sid, version, nid),
+                "event is stored but was never integrated: a row was inserted afterwards",
+            )
+        if nid > stored.notification_id:
+            raise _Failure(
+                position, ref, "event recorded in the ledger is missing from the store (deleted)"
+            )
+        prev = heads.get(sid)
+        value = fast_leaf_hash(sid, version, topic, state, prev)
+        if value != stored.leaf_hash:
+            raise _Failure(position, ref, _diagnose(stored, event, prev))
+        heads[sid] = value
+        append(value)
+        position += 1
+        if position in wanted:
+            roots[position] = edge.root()
+        if progress is not None and (position % PAGE == 0 or position == size):
+            progress(position, size)
+
+
+@dataclass(frozen=True)
+class ProofCheck:
+    """The outcome of an offline proof check, with a one-line reason."""
+
+    ok: bool
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def verify_proof(
+    public_key: str | bytes,
+    checkpoint_text: str,
+    proof_json: str,
+    old_checkpoint_text: str | None = None,
+) -> ProofCheck:
+    """Check a proof against a signed checkpoint with only the public key: no database.
+
+    Inclusion: the leaf is in the checkpoint's tree. Consistency: the checkpoint's tree extends
+    the proof's old tree; pass the older signed checkpoint to have its root checked too.
+    """
+    try:
+        checkpoint = verify_checkpoint(checkpoint_text, public_key)
+        proof = parse_proof(proof_json)
+        old = (
+            None
+            if old_checkpoint_text is None
+            else verify_checkpoint(old_checkpoint_text, public_key)
+        )
+    except (CheckpointError, ProofFormatError) as error:
+        return ProofCheck(False, str(error))
+    if isinstance(proof, ConsistencyProof):
+        if (proof.new_size, proof.new_root) != (checkpoint.tree_size, checkpoint.root_hash):
+            return ProofCheck(False, "proof's new tree is not the checkpoint's tree")
+        if old is not None and (proof.old_size, proof.old_root) != (old.tree_size, old.root_hash):
+            return ProofCheck(False, "proof's old tree is not the older checkpoint's tree")
+        if not verify_consistency(
+            proof.old_size, proof.new_size, proof.old_root, proof.new_root, list(proof.path)
+        ):
+            return ProofCheck(False, "consistency proof does not verify: the log was rewritten")
+        return ProofCheck(
+            True,
+            f"tree of {proof.old_size} leaves (root {proof.old_root.hex()}) "
+            f"is a prefix of the checkpoint's {proof.new_size} leaves",
+            {"old_size": proof.old_size, "old_root": proof.old_root.hex()},
+        )
+    if proof.tree_size != checkpoint.tree_size:
+        return ProofCheck(
+            False, f"proof is for tree size {proof.tree_size}, checkpoint is {checkpoint.tree_size}"
+        )
+    if not verify_inclusion(
+        proof.leaf_index, proof.tree_size, proof.leaf_hash, list(proof.path), checkpoint.root_hash
+    ):
+        return ProofCheck(False, "inclusion proof does not verify against the checkpoint root")
+    return ProofCheck(
+        True,
+        f"leaf {proof.leaf_index} is in the checkpoint's tree of {proof.tree_size} leaves",
+        {"leaf_index": proof.leaf_index, "leaf_hash": proof.leaf_hash.hex()},
+    )

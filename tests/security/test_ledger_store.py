@@ -1,0 +1,405 @@
+"""The audit ledger on real backends: integration, checkpoints, proofs, and the tamper matrix."""
+
+from __future__ import annotations
+
+import importlib.util
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+
+from security.ledger.checkpoint import CheckpointSigner
+from security.ledger.leaf import fast_leaf_hash, leaf_for_event
+from security.ledger.ledger import AuditLedger
+from security.ledger.proofs import to_json
+from security.ledger.verify import verify_proof, verify_store
+from tests.backends import POSTGRES_URL, Backend
+
+APP = "Notebooks"
+HAS_ENVELOPE = importlib.util.find_spec("security.envelope") is not None
+
+
+class Notebook(Aggregate):
+    """A stream of events with nothing personal in it."""
+
+    @event("Opened")
+    def __init__(self, title: str) -> None:
+        self.title = title
+
+    @event("Noted")
+    def note(self, text: str) -> None:
+        self.title = text
+
+
+class Notebooks(Application[UUID]):
+    """A tiny application that stores events exactly as the registry does (enveloped if it can)."""
+
+
+def app_env(backend: Backend) -> dict[str, str]:
+    env = backend.env()
+    if not HAS_ENVELOPE:
+        env.pop("MAPPER_TOPIC", None)
+        env.pop("CIPHER_TOPIC", None)
+    env.pop("IS_SNAPSHOTTING_ENABLED", None)
+    return env
+
+
+def write_events(app: Notebooks, streams: int = 4, notes: int = 5) -> list[UUID]:
+    ids = []
+    for s in range(streams):
+        book = Notebook(f"book {s}")
+        app.save(book)
+        ids.append(book.id)
+    for n in range(notes):
+        for book_id in ids:
+            book: Notebook = app.repository.get(book_id)
+            book.note(f"note {n}")
+            app.save(book)
+    return ids
+
+
+@pytest.fixture
+def signer() -> CheckpointSigner:
+    return CheckpointSigner(Ed25519PrivateKey.generate(), "test.example/ledger")
+
+
+@pytest.fixture
+def app(backend: Backend) -> Iterator[Notebooks]:
+    application = Notebooks(env=app_env(backend))
+    yield application
+    application.close()
+
+
+@pytest.fixture
+def ledger(backend: Backend, signer: CheckpointSigner, app: Notebooks) -> Iterator[AuditLedger]:
+    with AuditLedger(app_env(backend), signer, application_name=APP, batch_size=7) as found:
+        yield found
+
+
+# Raw database access, as someone with database credentials would tamper with it ---------------
+
+
+@contextmanager
+def raw(backend: Backend) -> Iterator[Any]:
+    if backend.sqlite_path is not None:
+        conn = sqlite3.connect(backend.sqlite_path)
+        try:
+            yield conn
+            conn.commit()
+        finally:
+            conn.close()
+    else:
+        with psycopg.connect(POSTGRES_URL, autocommit=False) as pg:
+            yield pg
+
+
+def events_table(backend: Backend) -> tuple[str, str]:
+    """(table, notification id column) of the app's stored events."""
+    if backend.postgres_schema is None:
+        return "stored_events", "rowid"
+    return f"{backend.postgres_schema}.{APP.lower()}_events", "notification_id"
+
+
+def ledger_table(backend: Backend, name: str) -> str:
+    prefix = "" if backend.postgres_schema is None else f"{backend.postgres_schema}."
+    return f"{prefix}registry_ledger_{name}"
+
+
+def sql(backend: Backend, statement: str) -> str:
+    return statement if backend.sqlite_path is not None else statement.replace("?", "%s")
+
+
+def run(backend: Backend, statement: str, *params: Any) -> list[Any]:
+    with raw(backend) as conn:
+        cursor = conn.execute(sql(backend, statement), params)
+        return list(cursor.fetchall()) if cursor.description else []
+
+
+def event_ids(backend: Backend) -> list[int]:
+    table, nid = events_table(backend)
+    return [int(r[0]) for r in run(backend, f"SELECT {nid} FROM {table} ORDER BY {nid}")]
+
+
+def state_of(backend: Backend, notification_id: int) -> bytes:
+    table, nid = events_table(backend)
+    return bytes(run(backend, f"SELECT state FROM {table} WHERE {nid} = ?", notification_id)[0][0])
+
+
+def set_state(backend: Backend, notification_id: int, state: bytes) -> None:
+    table, nid = events_table(backend)
+    run(backend, f"UPDATE {table} SET state = ? WHERE {nid} = ?", state, notification_id)
+
+
+def renumber(backend: Backend, old: int, new: int) -> None:
+    table, nid = events_table(backend)
+    run(backend, f"UPDATE {table} SET {nid} = ? WHERE {nid} = ?", new, old)
+
+
+# Tampering, each as one function of the backend -----------------------------------------------
+
+
+def change_one_byte(backend: Backend) -> None:
+    target = event_ids(backend)[5]
+    state = bytearray(state_of(backend, target))
+    state[-3] ^= 0x01
+    set_state(backend, target, bytes(state))
+
+
+def delete_a_row(backend: Backend) -> None:
+    table, nid = events_table(backend)
+    run(backend, f"DELETE FROM {table} WHERE {nid} = ?", event_ids(backend)[7])
+
+
+def swap_two_payloads(backend: Backend) -> None:
+    ids = event_ids(backend)
+    first, second = state_of(backend, ids[3]), state_of(backend, ids[9])
+    set_state(backend, ids[3], second)
+    set_state(backend, ids[9], first)
+
+
+def reorder_two_rows(backend: Backend) -> None:
+    ids = event_ids(backend)
+    renumber(backend, ids[4], -1)
+    renumber(backend, ids[10], ids[4])
+    renumber(backend, -1, ids[10])
+
+
+def insert_a_forged_row(backend: Backend) -> None:
+    """Make room in the middle of the log and put a forged event there."""
+    table, nid = events_table(backend)
+    ids = event_ids(backend)
+    at = ids[6]
+    for old in reversed(ids[7:]):
+        renumber(backend, old, old + 1)
+    original = run(
+        backend,
+        f"SELECT originator_id, originator_version, topic, state FROM {table} WHERE {nid} = ?",
+        at,
+    )[0]
+    forged_stream = (
+        "0" * 31 + "1" if backend.sqlite_path is not None else UUID(int=1)
+    )
+    run(
+        backend,
+        f"INSERT INTO {table} ({nid}, originator_id, originator_version, topic, state) "
+        "VALUES (?, ?, ?, ?, ?)",
+        at + 1,
+        forged_stream,
+        1,
+        original[2],
+        bytes(original[3]),
+    )
+
+
+def truncate_the_tail_and_its_leaves(backend: Backend) -> None:
+    """Delete the newest events and rewind the ledger consistently, as a careful insider would."""
+    table, nid = events_table(backend)
+    ids = event_ids(backend)
+    keep = len(ids) - 3
+    run(backend, f"DELETE FROM {table} WHERE {nid} > ?", ids[keep - 1])
+    run(backend, f"DELETE FROM {ledger_table(backend, 'leaves')} WHERE position >= ?", keep)
+    run(backend, f"DELETE FROM {ledger_table(backend, 'nodes')}")
+    run(backend, f"DELETE FROM {ledger_table(backend, 'checkpoints')} WHERE tree_size > ?", keep)
+    run(
+        backend,
+        f"UPDATE {ledger_table(backend, 'state')} SET tree_size = ?, last_notification_id = ?",
+        keep,
+        ids[keep - 1],
+    )
+    # Rebuild the nodes so proofs and the stored tree look healthy again.
+    from security.ledger.merkle import CompactRange
+
+    leaves = run(
+        backend, f"SELECT leaf_hash FROM {ledger_table(backend, 'leaves')} ORDER BY position"
+    )
+    edge = CompactRange()
+    for (value,) in leaves:
+        for (level, idx), node in edge.append(bytes(value)):
+            run(
+                backend,
+                f"INSERT INTO {ledger_table(backend, 'nodes')} (level, idx, hash) VALUES (?, ?, ?)",
+                level,
+                idx,
+                node,
+            )
+
+
+TAMPERING: dict[str, tuple[Callable[[Backend], None], str]] = {  # tampering, what verify says
+    "one byte of one payload changed": (change_one_byte, "payload bytes differ"),
+    "a row deleted": (delete_a_row, "missing from the store"),
+    "two rows' payloads swapped": (swap_two_payloads, "payload bytes differ"),
+    "two rows reordered": (reorder_two_rows, "reordered or replaced"),
+    "a forged row inserted": (insert_a_forged_row, "reordered or replaced"),
+    "the tail truncated, ledger rewound": (truncate_the_tail_and_its_leaves, "deleted from the end"),
+}
+
+
+# Tests ----------------------------------------------------------------------------------------
+
+
+def test_every_event_becomes_a_leaf_in_notification_order(
+    backend: Backend, app: Notebooks, ledger: AuditLedger
+) -> None:
+    write_events(app)
+    assert ledger.integrate() == 24
+    rows = run(
+        backend,
+        f"SELECT position, notification_id FROM {ledger_table(backend, 'leaves')} ORDER BY position",
+    )
+    assert [int(r[0]) for r in rows] == list(range(24))
+    assert [int(r[1]) for r in rows] == event_ids(backend)
+    assert ledger.integrate() == 24  # nothing new: no new leaves, no new checkpoint
+    assert len(ledger.checkpoints()) == 1
+
+
+def test_leaves_commit_to_the_envelope_header_and_chain_per_stream(
+    backend: Backend, app: Notebooks, ledger: AuditLedger
+) -> None:
+    ids = write_events(app, streams=2, notes=1)
+    ledger.integrate()
+    first = ledger.store.find_leaf(stream_id=ids[0], version=1)
+    second = ledger.store.find_leaf(stream_id=ids[0], version=2)
+    assert first is not None and second is not None
+    assert first.leaf.prev_stream_leaf_hash is None
+    assert second.leaf.prev_stream_leaf_hash == first.leaf_hash
+    if HAS_ENVELOPE:
+        assert first.leaf.key_id is not None and first.leaf.recorded_at_us is not None
+    state = state_of(backend, second.notification_id)
+    recomputed = leaf_for_event(str(ids[0]), 2, second.leaf.topic, state, first.leaf_hash)
+    assert recomputed == second.leaf
+    assert fast_leaf_hash(str(ids[0]), 2, second.leaf.topic, state, first.leaf_hash) == (
+        second.leaf_hash
+    )
+
+
+def test_the_untouched_store_verifies_against_its_exported_checkpoint(
+    backend: Backend, app: Notebooks, ledger: AuditLedger, signer: CheckpointSigner
+) -> None:
+    write_events(app)
+    ledger.integrate()
+    exported = ledger.checkpoint().note
+    seen: list[tuple[int, int]] = []
+    result = verify_store(
+        app_env(backend),
+        exported,
+        lambda done, total: seen.append((done, total)),
+        public_key=signer.verifier_key(),
+        application_name=APP,
+    )
+    assert result.ok, result.summary()
+    assert result.tree_size == 24
+    assert result.root_hash == ledger.root()
+    assert seen[-1] == (24, 24)
+    assert result.summary().startswith("ledger intact: 24 events")
+
+
+def test_new_events_not_yet_integrated_are_reported_as_pending_not_as_tampering(
+    backend: Backend, app: Notebooks, ledger: AuditLedger
+) -> None:
+    write_events(app, streams=1, notes=1)
+    ledger.integrate()
+    write_events(app, streams=1, notes=0)
+    result = verify_store(app_env(backend), application_name=APP)
+    assert result.ok
+    assert result.pending == 1
+
+
+@pytest.mark.parametrize("tamper", list(TAMPERING), ids=list(TAMPERING))
+def test_tampering_is_detected_against_the_last_exported_checkpoint(
+    backend: Backend, app: Notebooks, ledger: AuditLedger, signer: CheckpointSigner, tamper: str
+) -> None:
+    write_events(app)
+    ledger.integrate()
+    exported = ledger.checkpoint().note
+    assert verify_store(
+        app_env(backend), exported, public_key=signer.verifier_key(), application_name=APP
+    ).ok
+    damage, expected = TAMPERING[tamper]
+    damage(backend)
+    result = verify_store(
+        app_env(backend), exported, public_key=signer.verifier_key(), application_name=APP
+    )
+    assert not result.ok, tamper
+    assert expected in (result.problem or ""), result.summary()
+    assert result.summary().startswith("ledger TAMPERED")
+
+
+def test_a_restored_older_copy_of_the_database_is_detected(
+    backend: Backend, app: Notebooks, ledger: AuditLedger, signer: CheckpointSigner
+) -> None:
+    write_events(app, notes=2)
+    ledger.integrate()
+    copy = backup(backend)
+    write_events(app, notes=2)
+    ledger.integrate()
+    exported = ledger.checkpoint().note
+    restore(backend, copy)
+    result = verify_store(
+        app_env(backend), exported, public_key=signer.verifier_key(), application_name=APP
+    )
+    assert not result.ok
+    assert "older copy" in (result.problem or "")
+    # Without the exported checkpoint the old copy is self-consistent: that is why auditors keep one.
+    assert verify_store(app_env(backend), application_name=APP).ok
+
+
+def backup(backend: Backend) -> Any:
+    if backend.sqlite_path is not None:
+        copy = sqlite3.connect(":memory:")
+        with sqlite3.connect(backend.sqlite_path) as source:
+            source.backup(copy)
+        return copy
+    tables = [events_table(backend)[0]] + [
+        ledger_table(backend, n) for n in ("leaves", "nodes", "state", "checkpoints")
+    ]
+    for t in tables:
+        run(backend, f"CREATE TABLE {t}_copy AS SELECT * FROM {t}")
+    return tables
+
+
+def restore(backend: Backend, copy: Any) -> None:
+    if backend.sqlite_path is not None:
+        target = sqlite3.connect(backend.sqlite_path)
+        copy.backup(target)
+        target.close()
+        return
+    for t in copy:
+        run(backend, f"DELETE FROM {t}")
+        run(backend, f"INSERT INTO {t} SELECT * FROM {t}_copy")
+
+
+def test_an_inclusion_proof_for_an_event_verifies_offline_with_only_the_public_key(
+    app: Notebooks, ledger: AuditLedger, signer: CheckpointSigner
+) -> None:
+    ids = write_events(app)
+    ledger.integrate()
+    checkpoint = ledger.checkpoint().note
+    proof = ledger.inclusion_proof(stream_id=ids[2], version=3)
+    check = verify_proof(signer.verifier_key(), checkpoint, to_json(proof))
+    assert check.ok, check.message
+    other = CheckpointSigner(Ed25519PrivateKey.generate(), "test.example/ledger")
+    assert not verify_proof(other.verifier_key(), checkpoint, to_json(proof)).ok
+    forged = to_json(proof).replace(proof.leaf_hash.hex(), "00" * 32)
+    assert not verify_proof(signer.verifier_key(), checkpoint, forged).ok
+
+
+def test_a_consistency_proof_between_two_checkpoints_verifies_offline(
+    app: Notebooks, ledger: AuditLedger, signer: CheckpointSigner
+) -> None:
+    write_events(app, notes=1)
+    ledger.integrate()
+    older = ledger.checkpoint()
+    write_events(app, notes=3)
+    ledger.integrate()
+    newer = ledger.checkpoint()
+    proof = ledger.consistency_proof(older.tree_size, newer.tree_size)
+    check = verify_proof(signer.verifier_key(), newer.note, to_json(proof), older.note)
+    assert check.ok, check.message
+    assert not verify_proof(signer.verifier_key(), older.note, to_json(proof)).ok
