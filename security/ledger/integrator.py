@@ -46,6 +46,7 @@ class Integrator:
     def _append_batch(self, notifications: Sequence[Notification]) -> tuple[int, int]:
         store = self.store
         with store.dialect.transaction(commit=True) as cursor:
+            store.lock_for_append(cursor)
             size, last_id = store.integration_state(cursor)
             # Another integrator may have got here first: skip what it already took.
             fresh = [n for n in notifications if n.id > last_id]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory
+from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory, OperationalError
 from eventsourcing.utils import Environment
 
 from security.ledger.leaf import Leaf
@@ -129,7 +129,7 @@ class PostgresDialect(Dialect):
     placeholder = "%s"
     bigint = "BIGINT"
     blob = "BYTEA"
-    lock_timeout_seconds = 5
+    lock_timeout_ms = 5000
 
     def table(self, name: str) -> str:
         schema = self.recorder.datastore.schema  # type: ignore[attr-defined]
@@ -143,12 +143,19 @@ class PostgresDialect(Dialect):
         # POSTGRES_ENABLE_DB_FUNCTIONS is set, and nothing stops other writers. So we take a
         # SHARE lock for an instant: it waits for every in-flight inserting transaction to
         # finish; the max id seen then is settled, and any gap below it is permanent.
+        # If a writer holds its transaction open past the timeout, nothing is settled this round:
+        # integrating later is safe, integrating past an unsettled id is not.
         events = self.table(self.recorder.events_table_name)  # type: ignore[attr-defined]
-        with self.transaction(commit=True) as cursor:
-            cursor.execute(f"SET LOCAL lock_timeout = '{self.lock_timeout_seconds}s'")
-            cursor.execute(f"LOCK TABLE {events} IN SHARE MODE")
-            cursor.execute(f"SELECT MAX(notification_id) AS m FROM {events}")
-            row = cursor.fetchone()
+        try:
+            with self.transaction(commit=True) as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{self.lock_timeout_ms}ms'")
+                cursor.execute(f"LOCK TABLE {events} IN SHARE MODE")
+                cursor.execute(f"SELECT MAX(notification_id) AS m FROM {events}")
+                row = cursor.fetchone()
+        except OperationalError as error:
+            if _is_lock_timeout(error):
+                return None
+            raise
         return None if row is None else row["m"]
 
 
@@ -309,6 +316,11 @@ class LedgerStore:
 
     # Writes ----------------------------------------------------------------------------------
 
+    def lock_for_append(self, cursor: Cursor) -> None:
+        """Begin the batch with a write, so integrators queue here: SQLite then waits for its
+        write lock instead of failing to upgrade a read snapshot, PostgreSQL locks the state row."""
+        cursor.execute(f"UPDATE {self.state} SET tree_size = tree_size WHERE id = 1")
+
     def append(
         self,
         cursor: Cursor,
@@ -380,6 +392,12 @@ class LedgerStore:
         with self.dialect.transaction(commit=False) as own:
             own.execute(query, params)
             return list(own.fetchall())
+
+
+def _is_lock_timeout(error: BaseException) -> bool:
+    # The library re-raises psycopg errors as its own; SQLSTATE 55P03 is lock_not_available.
+    cause = error.__cause__
+    return getattr(cause, "sqlstate", None) == "55P03"
 
 
 def _rowcount(cursor: Cursor) -> int:

@@ -403,3 +403,66 @@ def test_a_consistency_proof_between_two_checkpoints_verifies_offline(
     check = verify_proof(signer.verifier_key(), newer.note, to_json(proof), older.note)
     assert check.ok, check.message
     assert not verify_proof(signer.verifier_key(), older.note, to_json(proof)).ok
+
+
+# Commit order on PostgreSQL: ids taken by transactions still in flight -----------------------
+
+
+def raw_insert_sql(backend: Backend) -> str:
+    table, _ = events_table(backend)
+    return (
+        f"INSERT INTO {table} (originator_id, originator_version, topic, state) "
+        "VALUES (%s, 1, 'tests:Raw', %s) RETURNING notification_id"
+    )
+
+
+@pytest.mark.parametrize("outcome", ["commits", "rolls back"])
+def test_an_event_committed_behind_an_in_flight_lower_id_waits_for_it(
+    backend: Backend, app: Notebooks, ledger: AuditLedger, outcome: str
+) -> None:
+    if backend.postgres_schema is None:
+        pytest.skip("SQLite has one writer at a time: ids always become visible in order")
+    write_events(app, streams=1, notes=1)
+    assert ledger.integrate() == 2
+    ledger.store.dialect.lock_timeout_ms = 200  # type: ignore[attr-defined]
+    with psycopg.connect(POSTGRES_URL) as slow, psycopg.connect(POSTGRES_URL, autocommit=True) as fast:
+        # A writer that bypasses the library's table lock takes the lower id and stays open...
+        low = slow.execute(raw_insert_sql(backend), (UUID(int=7), b"slow")).fetchone()
+        # ...while another commits a higher id.
+        high = fast.execute(raw_insert_sql(backend), (UUID(int=8), b"fast")).fetchone()
+        assert low is not None and high is not None and low[0] < high[0]
+        assert ledger.integrate() == 2, "must not integrate past an id still in flight"
+        if outcome == "commits":
+            slow.commit()
+        else:
+            slow.rollback()
+    expected = [*event_ids(backend)]
+    assert ledger.integrate() == len(expected)
+    rows = run(
+        backend,
+        f"SELECT position, notification_id FROM {ledger_table(backend, 'leaves')} ORDER BY position",
+    )
+    assert [int(r[0]) for r in rows] == list(range(len(expected)))
+    assert [int(r[1]) for r in rows] == expected
+    assert (low[0] in expected) == (outcome == "commits")
+    assert verify_store(app_env(backend), application_name=APP).ok
+
+
+def test_integrating_while_the_application_writes_keeps_every_event_in_order(
+    backend: Backend, app: Notebooks, ledger: AuditLedger
+) -> None:
+    import threading
+
+    done = threading.Event()
+
+    def writer() -> None:
+        write_events(app, streams=3, notes=8)
+        done.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    while not done.is_set():
+        ledger.integrate()
+    thread.join()
+    assert ledger.integrate() == 27
+    assert verify_store(app_env(backend), application_name=APP).ok
