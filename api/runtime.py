@@ -1,0 +1,60 @@
+"""Builds the running registry from settings: the application, its keys, token checks, the HTTP app."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import FastAPI
+
+from api.bootstrap import library_env
+from api.settings import ConfigurationError, Settings
+from domain.application import PartnershipRegistry
+from security.envelope import EnvelopeCipher
+from security.keys import KeyStore, PersonKeyShredder
+from security.tokens import TokenIssuer, TokenVerifier
+
+
+def build_registry(settings: Settings) -> PartnershipRegistry:
+    """The application on the configured backend, with envelope encryption and erasure wired."""
+    registry = PartnershipRegistry(env=library_env(settings))
+    registry.person_keys = PersonKeyShredder(key_store(registry))
+    return registry
+
+
+def key_store(registry: PartnershipRegistry) -> KeyStore:
+    """The key store the registry's envelope cipher uses (same database as the events)."""
+    cipher = registry.mapper.cipher
+    if not isinstance(cipher, EnvelopeCipher):
+        raise ConfigurationError("the registry must run with security.envelope:EnvelopeCipher")
+    return cipher.keys
+
+
+def token_verifier(settings: Settings) -> TokenVerifier:
+    """Verify tokens with the configured JWKS file or URL, else with the local signing key."""
+    jwks: dict[str, Any]
+    if settings.jwks_file is not None:
+        try:
+            jwks = json.loads(settings.jwks_file.read_text())
+        except (OSError, ValueError) as error:
+            raise ConfigurationError(f"REGISTRY_JWKS_FILE: cannot read a JWKS from it: {error}") from error
+    elif settings.jwks_url is not None:
+        import jwt
+
+        try:
+            jwks = jwt.PyJWKClient(settings.jwks_url).fetch_data()
+        except jwt.PyJWKClientError as error:
+            raise ConfigurationError(f"REGISTRY_JWKS_URL: cannot fetch the JWKS: {error}") from error
+    else:
+        issuer = TokenIssuer.from_key_file(
+            settings.signing_key_file, settings.token_issuer, settings.token_audience
+        )
+        jwks = issuer.jwks()
+    return TokenVerifier(jwks, settings.token_issuer, settings.token_audience)
+
+
+def build_http_app(settings: Settings) -> FastAPI:
+    """The HTTP app on a freshly built registry (used by `registry serve`)."""
+    from api.app import create_app
+
+    return create_app(settings, token_verifier(settings), build_registry(settings))
