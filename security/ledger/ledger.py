@@ -13,7 +13,7 @@ from security.ledger.proofs import ConsistencyProof, InclusionProof
 from security.ledger.store import DEFAULT_APPLICATION_NAME, LedgerStore, StoredCheckpoint
 
 
-class EventNotInLedger(LookupError):
+class EventNotInLedgerError(LookupError):
     """The event is unknown, or not integrated into the ledger yet."""
 
 
@@ -91,14 +91,16 @@ class AuditLedger:
             notification_id=notification_id, stream_id=stream_id, version=version, position=position
         )
         if stored is None:
-            raise EventNotInLedger("no such event in the ledger (it may not be integrated yet)")
+            raise EventNotInLedgerError(
+                "no such event in the ledger (it may not be integrated yet)"
+            )
         if tree_size is None:
             latest = self.latest_checkpoint()
             tree_size = latest.tree_size if latest is not None else self.tree_size()
         if tree_size > self.tree_size():
             raise ProofError(f"the tree has no size {tree_size}")
         if stored.position >= tree_size:
-            raise EventNotInLedger(
+            raise EventNotInLedgerError(
                 f"event is leaf {stored.position}, after the checkpoint of size {tree_size}"
             )
         path = inclusion_proof(stored.position, tree_size, self.store.fetch_nodes)

@@ -10,7 +10,7 @@ from typing import Any
 
 from security.ledger.checkpoint import CheckpointError, parse_checkpoint, verify_checkpoint
 from security.ledger.leaf import fast_leaf_hash, leaf_for_event
-from security.ledger.merkle import CompactRange, verify_consistency, verify_inclusion
+from security.ledger.merkle import CompactRange, tree_head, verify_consistency, verify_inclusion
 from security.ledger.proofs import ConsistencyProof, ProofFormatError, parse_proof
 from security.ledger.store import DEFAULT_APPLICATION_NAME, LedgerStore, StoredLeaf
 
@@ -57,7 +57,7 @@ class VerificationResult:
         return f"ledger TAMPERED{where}{event}: {self.problem}"
 
 
-class _Failure(Exception):
+class _TamperFoundError(Exception):
     def __init__(self, position: int | None, event: EventRef | None, problem: str) -> None:
         super().__init__(problem)
         self.position = position
@@ -66,35 +66,14 @@ class _Failure(Exception):
 
 
 def _events(store: LedgerStore, last_id: int) -> Iterator[tuple[int, str, int, str, bytes]]:
-    """(notification id, stream id text, version, topic, stored bytes) up to `last_id`, in order.
-
-    Plain SQL rather than select_notifications: it skips building UUIDs and Notification objects,
-    which is most of the per-event cost.
-    """
-    d = store.dialect
-    events = d.table(store.recorder.events_table_name)  # type: ignore[attr-defined]
-    if d.name == "sqlite":
-        query = (
-            "SELECT rowid, originator_id, originator_version, topic, state FROM "
-            f"{events} WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
-        )
-    else:
-        query = (
-            "SELECT notification_id, originator_id::text, originator_version, topic, state FROM "
-            f"{events} WHERE notification_id > %s AND notification_id <= %s "
-            "ORDER BY notification_id LIMIT %s"
-        )
+    """(notification id, stream id text, version, topic, stored bytes) up to `last_id`, in order."""
     after = 0
     while True:
-        with d.transaction(commit=False) as cursor:
-            cursor.execute(query, (after, last_id, PAGE))
-            rows = [
-                tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in cursor.fetchall()
-            ]
+        rows = store.event_rows(after, last_id, PAGE)
         if not rows:
             return
         for nid, sid, version, topic, state in rows:
-            yield int(nid), _canonical_stream_id(str(sid)), int(version), str(topic), bytes(state)
+            yield nid, _canonical_stream_id(sid), version, topic, state
         after = rows[-1][0]
 
 
@@ -189,16 +168,18 @@ def _verify(
         position = _walk(store, last_id, size, edge, heads, wanted, roots, progress)
         root = edge.root()
         if position != size:
-            raise _Failure(position, None, f"ledger state says {size} leaves but {position} exist")
-        if size and store.dialect and root != _stored_root(store, size):
-            raise _Failure(
+            raise _TamperFoundError(
+                position, None, f"ledger state says {size} leaves but {position} exist"
+            )
+        if size and root != tree_head(size, store.fetch_nodes):
+            raise _TamperFoundError(
                 None, None, "stored tree nodes disagree with the leaves (proofs would lie)"
             )
         for kept in stored_checkpoints:
             _compare(kept.tree_size, kept.root_hash, size, roots, "a checkpoint kept in the store")
         if exported is not None:
             _compare(exported.tree_size, exported.root_hash, size, roots, "the exported checkpoint")
-    except _Failure as failure:
+    except _TamperFoundError as failure:
         return VerificationResult(
             False,
             size,
@@ -218,24 +199,18 @@ def _verify(
     return VerificationResult(True, size, root, checked=size, pending=pending, notes=notes)
 
 
-def _stored_root(store: LedgerStore, size: int) -> bytes:
-    from security.ledger.merkle import tree_head
-
-    return tree_head(size, store.fetch_nodes)
-
-
 def _compare(
     claimed_size: int, claimed_root: bytes, size: int, roots: dict[int, bytes], what: str
 ) -> None:
     if claimed_size > size:
-        raise _Failure(
+        raise _TamperFoundError(
             size,
             None,
             f"the tree has {size} leaves but {what} vouches for {claimed_size}: events were "
             "deleted from the end or an older copy of the database was restored",
         )
     if roots.get(claimed_size) != claimed_root:
-        raise _Failure(
+        raise _TamperFoundError(
             None,
             None,
             f"the tree at size {claimed_size} does not match {what}: history before it was "
@@ -264,35 +239,35 @@ def _walk(
             return position
         if stored is None:
             assert event is not None
-            raise _Failure(
+            raise _TamperFoundError(
                 position,
                 EventRef(event[1], event[2], event[0]),
                 "event is stored but was never integrated: a row was inserted afterwards",
             )
         ref = EventRef(stored.leaf.stream_id, stored.leaf.version, stored.notification_id)
         if stored.position != position:
-            raise _Failure(
+            raise _TamperFoundError(
                 position, ref, f"ledger leaf {position} is missing (next is {stored.position})"
             )
         if event is None:
-            raise _Failure(
+            raise _TamperFoundError(
                 position, ref, "event recorded in the ledger is missing from the store (deleted)"
             )
         nid, sid, version, topic, state = event
         if nid < stored.notification_id:
-            raise _Failure(
+            raise _TamperFoundError(
                 position,
                 EventRef(sid, version, nid),
                 "event is stored but was never integrated: a row was inserted afterwards",
             )
         if nid > stored.notification_id:
-            raise _Failure(
+            raise _TamperFoundError(
                 position, ref, "event recorded in the ledger is missing from the store (deleted)"
             )
         prev = heads.get(sid)
         value = fast_leaf_hash(sid, version, topic, state, prev)
         if value != stored.leaf_hash:
-            raise _Failure(position, ref, _diagnose(stored, event, prev))
+            raise _TamperFoundError(position, ref, _diagnose(stored, event, prev))
         heads[sid] = value
         append(value)
         position += 1

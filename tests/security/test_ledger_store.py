@@ -59,9 +59,9 @@ def write_events(app: Notebooks, streams: int = 4, notes: int = 5) -> list[UUID]
         ids.append(book.id)
     for n in range(notes):
         for book_id in ids:
-            book: Notebook = app.repository.get(book_id)
-            book.note(f"note {n}")
-            app.save(book)
+            found: Notebook = app.repository.get(book_id)
+            found.note(f"note {n}")
+            app.save(found)
     return ids
 
 
@@ -110,6 +110,12 @@ def events_table(backend: Backend) -> tuple[str, str]:
 def ledger_table(backend: Backend, name: str) -> str:
     prefix = "" if backend.postgres_schema is None else f"{backend.postgres_schema}."
     return f"{prefix}registry_ledger_{name}"
+
+
+def leaf_positions(backend: Backend) -> list[Any]:
+    """(position, notification id) of every ledger leaf, in position order."""
+    leaves = ledger_table(backend, "leaves")
+    return run(backend, f"SELECT position, notification_id FROM {leaves} ORDER BY position")
 
 
 def sql(backend: Backend, statement: str) -> str:
@@ -183,9 +189,7 @@ def insert_a_forged_row(backend: Backend) -> None:
         f"SELECT originator_id, originator_version, topic, state FROM {table} WHERE {nid} = ?",
         at,
     )[0]
-    forged_stream = (
-        "0" * 31 + "1" if backend.sqlite_path is not None else UUID(int=1)
-    )
+    forged_stream = "0" * 31 + "1" if backend.sqlite_path is not None else UUID(int=1)
     run(
         backend,
         f"INSERT INTO {table} ({nid}, originator_id, originator_version, topic, state) "
@@ -237,7 +241,10 @@ TAMPERING: dict[str, tuple[Callable[[Backend], None], str]] = {  # tampering, wh
     "two rows' payloads swapped": (swap_two_payloads, "payload bytes differ"),
     "two rows reordered": (reorder_two_rows, "reordered or replaced"),
     "a forged row inserted": (insert_a_forged_row, "reordered or replaced"),
-    "the tail truncated, ledger rewound": (truncate_the_tail_and_its_leaves, "deleted from the end"),
+    "the tail truncated, ledger rewound": (
+        truncate_the_tail_and_its_leaves,
+        "deleted from the end",
+    ),
 }
 
 
@@ -249,10 +256,7 @@ def test_every_event_becomes_a_leaf_in_notification_order(
 ) -> None:
     write_events(app)
     assert ledger.integrate() == 24
-    rows = run(
-        backend,
-        f"SELECT position, notification_id FROM {ledger_table(backend, 'leaves')} ORDER BY position",
-    )
+    rows = leaf_positions(backend)
     assert [int(r[0]) for r in rows] == list(range(24))
     assert [int(r[1]) for r in rows] == event_ids(backend)
     assert ledger.integrate() == 24  # nothing new: no new leaves, no new checkpoint
@@ -266,11 +270,13 @@ def test_leaves_commit_to_the_envelope_header_and_chain_per_stream(
     ledger.integrate()
     first = ledger.store.find_leaf(stream_id=ids[0], version=1)
     second = ledger.store.find_leaf(stream_id=ids[0], version=2)
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert first.leaf.prev_stream_leaf_hash is None
     assert second.leaf.prev_stream_leaf_hash == first.leaf_hash
     if HAS_ENVELOPE:
-        assert first.leaf.key_id is not None and first.leaf.recorded_at_us is not None
+        assert first.leaf.key_id is not None
+        assert first.leaf.recorded_at_us is not None
     state = state_of(backend, second.notification_id)
     recomputed = leaf_for_event(str(ids[0]), 2, second.leaf.topic, state, first.leaf_hash)
     assert recomputed == second.leaf
@@ -346,7 +352,7 @@ def test_a_restored_older_copy_of_the_database_is_detected(
     )
     assert not result.ok
     assert "older copy" in (result.problem or "")
-    # Without the exported checkpoint the old copy is self-consistent: that is why auditors keep one.
+    # Without an exported checkpoint the old copy is self-consistent: why auditors keep one.
     assert verify_store(app_env(backend), application_name=APP).ok
 
 
@@ -425,12 +431,17 @@ def test_an_event_committed_behind_an_in_flight_lower_id_waits_for_it(
     write_events(app, streams=1, notes=1)
     assert ledger.integrate() == 2
     ledger.store.dialect.lock_timeout_ms = 200  # type: ignore[attr-defined]
-    with psycopg.connect(POSTGRES_URL) as slow, psycopg.connect(POSTGRES_URL, autocommit=True) as fast:
+    with (
+        psycopg.connect(POSTGRES_URL) as slow,
+        psycopg.connect(POSTGRES_URL, autocommit=True) as fast,
+    ):
         # A writer that bypasses the library's table lock takes the lower id and stays open...
         low = slow.execute(raw_insert_sql(backend), (UUID(int=7), b"slow")).fetchone()
         # ...while another commits a higher id.
         high = fast.execute(raw_insert_sql(backend), (UUID(int=8), b"fast")).fetchone()
-        assert low is not None and high is not None and low[0] < high[0]
+        assert low is not None
+        assert high is not None
+        assert low[0] < high[0]
         assert ledger.integrate() == 2, "must not integrate past an id still in flight"
         if outcome == "commits":
             slow.commit()
@@ -438,10 +449,7 @@ def test_an_event_committed_behind_an_in_flight_lower_id_waits_for_it(
             slow.rollback()
     expected = [*event_ids(backend)]
     assert ledger.integrate() == len(expected)
-    rows = run(
-        backend,
-        f"SELECT position, notification_id FROM {ledger_table(backend, 'leaves')} ORDER BY position",
-    )
+    rows = leaf_positions(backend)
     assert [int(r[0]) for r in rows] == list(range(len(expected)))
     assert [int(r[1]) for r in rows] == expected
     assert (low[0] in expected) == (outcome == "commits")
