@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 import psycopg
@@ -35,6 +36,11 @@ class ContactCards(Application[UUID]):
     """The application under test: saves cards, snapshots when asked."""
 
     is_snapshotting_enabled = True
+    opened: ClassVar[list[ContactCards]] = []
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        ContactCards.opened.append(self)
 
     def open_card(self, contact: PersonalData, summary: str) -> UUID:
         card = ContactCard(contact, summary)
@@ -49,6 +55,14 @@ class ContactCards(Application[UUID]):
     def card(self, card_id: UUID, version: int | None = None) -> ContactCard:
         found: ContactCard = self.repository.get(card_id, version=version)
         return found
+
+
+def close_contact_cards() -> Iterator[None]:
+    """Fixture body: close every ContactCards opened by a test, releasing its connections."""
+    yield
+    while ContactCards.opened:
+        ContactCards.opened.pop().close()
+    gc.collect()  # drop key stores (and their connections) no application uses any more
 
 
 def table(backend: Backend, purpose: str = "events") -> str:

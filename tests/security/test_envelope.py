@@ -21,11 +21,14 @@ from security.keys import MasterKeyError
 from tests.backends import Backend
 from tests.security.envelope_fixtures import (
     ContactCards,
+    close_contact_cards,
     overwrite_state,
     raw_storage_bytes,
     stored_rows,
     stored_state,
 )
+
+close_applications = pytest.fixture(autouse=True)(close_contact_cards)
 
 ALICE = PersonalData(
     uuid4(), "Alice Quartermaine", "focal point", "alice@example.org", "+41 22 555"

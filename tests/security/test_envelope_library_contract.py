@@ -6,6 +6,7 @@ AESCipher and a plain Mapper, which our environment deliberately replaces.)
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 from contextlib import ExitStack
@@ -41,6 +42,7 @@ class EnvelopeEnvironment:
         super().tearDown()  # type: ignore[misc]
         os.environ.clear()
         os.environ.update(self._saved)
+        gc.collect()  # the library's tests do not close their applications: free the pools
         self._stack.close()
 
 

@@ -27,10 +27,13 @@ from security.keys.sqlite import SQLiteKeyStore
 from tests.backends import Backend
 from tests.security.envelope_fixtures import (
     ContactCards,
+    close_contact_cards,
     raw_connection,
     raw_storage_bytes,
     stored_state,
 )
+
+close_applications = pytest.fixture(autouse=True)(close_contact_cards)
 
 REPO = Path(__file__).resolve().parents[2]
 
