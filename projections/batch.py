@@ -17,7 +17,7 @@ def iso_instant(moment: datetime) -> str:
     """Fixed-width UTC text (microseconds always present), so text order is time order."""
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,8 @@ class ViewBatch:
         self._cursor = cursor
         self._appends: dict[str, list[Params]] = {}
         self._insert_sql: dict[tuple[str, tuple[str, ...]], str] = {}
+        self.memo: dict[tuple[str, str], Any] = {}
+        """Values handlers learnt in this batch (e.g. partner names), to spare a query."""
 
     def execute(self, sql: str, params: Params = ()) -> None:
         self._cursor.execute(sql, params)
@@ -113,6 +115,6 @@ class ViewBatch:
         sql = self._insert_sql.get(key)
         if sql is None:
             marks = ", ".join("?" for _ in columns)
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
             self._insert_sql[key] = sql
         return sql

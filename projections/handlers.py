@@ -1,4 +1,4 @@
-"""Which view code runs for which event class: handlers registered per class, found along the MRO."""
+"""Which view code runs for which event class: handlers per class, found along the MRO."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The registry's projection: applies batches of decrypted events to every view in one transaction."""
+"""The registry's projection: applies decrypted events to every view, one transaction a batch."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ class RegistryProjection(Projection[ViewStore]):
         super().__init__(view)
         self.handlers = handlers
 
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:  # type: ignore[override]
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """The library's one-event entry point (used by its ``ProjectionRunner``)."""
         self.process_batch([(domain_event, tracking)])
 

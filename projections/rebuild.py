@@ -54,9 +54,7 @@ def rebuild_all(
                 return done
             to_event = registry.mapper.to_domain_event
             name = registry.name
-            projection.process_batch(
-                [(to_event(n), Tracking(name, n.id)) for n in notifications]
-            )
+            projection.process_batch([(to_event(n), Tracking(name, n.id)) for n in notifications])
             position = notifications[-1].id
             done += len(notifications)
             if progress is not None:

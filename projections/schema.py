@@ -50,12 +50,12 @@ VIEW_DDL = (
     """CREATE TABLE IF NOT EXISTS view_partners (
         partner_id TEXT PRIMARY KEY,         -- aggregate id
         name TEXT NOT NULL,                  -- current name
-        sort_name TEXT COLLATE "C" NOT NULL, -- case-folded name: keyset order (sort_name, partner_id)
+        sort_name TEXT COLLATE "C" NOT NULL, -- case-folded name; keyset (sort_name, partner_id)
         acronym TEXT NOT NULL,               -- acronym, may be empty
         search_text TEXT NOT NULL,           -- case-folded name, acronym and former names
         kind TEXT NOT NULL,                  -- vocabulary PARTNER_KINDS
         scope TEXT NOT NULL,                 -- local | national | regional | international
-        status TEXT NOT NULL,                -- registered | active | suspended | reinstated | closed
+        status TEXT NOT NULL,                -- registered,active,suspended,reinstated,closed
         status_reason TEXT NOT NULL,         -- reason of the last status change
         mission_context TEXT NOT NULL,       -- mission or operation context
         external_id TEXT NOT NULL,           -- identifier in another system
@@ -135,9 +135,9 @@ VIEW_DDL = (
         partner_id TEXT NOT NULL,            -- assessed partner
         engagement_id TEXT,                  -- engagement it is for, if any
         title TEXT NOT NULL,                 -- title, may be empty
-        status TEXT NOT NULL,                -- draft | submitted | finalised | superseded | withdrawn
+        status TEXT NOT NULL,                -- draft,submitted,finalised,superseded,withdrawn
         max_score INTEGER,                   -- highest likelihood x impact among its risks
-        rating TEXT,                         -- rating of max_score (low | medium | significant | high)
+        rating TEXT,                         -- rating of max_score (low ... high)
         risk_count INTEGER NOT NULL,         -- number of risks
         opened_on TEXT NOT NULL,             -- valid date it was opened
         finalised_on TEXT,                   -- valid date of finalisation

@@ -1,4 +1,4 @@
-"""The views' storage: tables beside the events (SQLite file or PostgreSQL schema) and their position.
+"""The views' storage: tables beside the events (SQLite file or PostgreSQL schema), and position.
 
 A library ``TrackingRecorder``: view rows and the tracking row are written in one transaction.
 """
@@ -147,8 +147,9 @@ class ViewStore(TrackingRecorder):
     def record_position(self, cursor: ViewCursor, tracking: Tracking) -> None:
         """Advance the position in the current transaction; refuse to go back or repeat."""
         cursor.execute(
-            f"INSERT INTO {TRACKING_TABLE} (application_name, notification_id) VALUES (?, ?) "
-            "ON CONFLICT (application_name) DO UPDATE SET notification_id = excluded.notification_id "
+            f"INSERT INTO {TRACKING_TABLE} (application_name, notification_id) VALUES (?, ?) "  # noqa: S608
+            "ON CONFLICT (application_name) DO UPDATE"
+            " SET notification_id = excluded.notification_id "
             f"WHERE {TRACKING_TABLE}.notification_id < excluded.notification_id "
             "RETURNING notification_id",
             (tracking.application_name, tracking.notification_id),
@@ -165,7 +166,7 @@ class ViewStore(TrackingRecorder):
 
     def position(self, cursor: ViewCursor, application_name: str) -> int | None:
         cursor.execute(
-            f"SELECT notification_id FROM {TRACKING_TABLE} WHERE application_name = ?",
+            f"SELECT notification_id FROM {TRACKING_TABLE} WHERE application_name = ?",  # noqa: S608
             (application_name,),
         )
         row = cursor.fetchone()

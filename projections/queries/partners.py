@@ -1,4 +1,4 @@
-"""Partners list: filters, free-text search and keyset pages ordered by (name, id); batch loading."""
+"""Partners list: filters, free-text search, keyset pages by (name, id), batch loading."""
 
 from __future__ import annotations
 
@@ -132,7 +132,7 @@ def _where(f: PartnerFilter, scope: Scope) -> tuple[list[str], list[Any]]:
         if values:
             condition, values_params = id_list(f"x.{column}", values)
             where.append(
-                f"EXISTS (SELECT 1 FROM {table} x"
+                f"EXISTS (SELECT 1 FROM {table} x"  # noqa: S608 (fixed table names)
                 f" WHERE x.partner_id = view_partners.partner_id AND {condition})"
             )
             params += values_params

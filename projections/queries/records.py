@@ -1,4 +1,4 @@
-"""Per-record reads: history, engagements, assessments, decisions, mitigations and the risk register.
+"""Per-record reads: history, engagements, assessments, decisions, mitigations, risk register.
 
 Every loader takes many partner (or record) ids and answers with one query, so nested lists
 in a GraphQL page never cost a query per row.
@@ -91,7 +91,9 @@ def _by_partner(
     ids, params = id_list("x.partner_id", wanted)
     allowed, scope_params = scoped("x.partner_id", scope)
     found: dict[str, list[Row]] = {p: [] for p in wanted}
-    for row in store.query(f"{sql} WHERE {ids} AND {allowed} ORDER BY {order}", [*params, *scope_params]):
+    for row in store.query(
+        f"{sql} WHERE {ids} AND {allowed} ORDER BY {order}", [*params, *scope_params]
+    ):
         found[row["partner_id"]].append(row)
     return found
 
@@ -139,7 +141,7 @@ def decisions_for_partners(
 def open_mitigations_for_partners(
     store: ViewStore, partner_ids: Iterable[object], *, scope: Scope
 ) -> dict[str, list[Row]]:
-    """Mitigations not done or dropped, of each partner's live (not superseded/withdrawn) assessments."""
+    """Mitigations not done or dropped, of each partner's live assessments."""
     return _by_partner(
         store,
         "SELECT x.* FROM view_mitigations x JOIN view_assessments a"
@@ -211,9 +213,11 @@ def risk_register(
     return [
         r
         for r in rows
-        if (r.overdue_decisions if f.only_overdue else (
-            r.current_rating or r.open_mitigations or r.overdue_decisions
-        ))
+        if (
+            r.overdue_decisions
+            if f.only_overdue
+            else (r.current_rating or r.open_mitigations or r.overdue_decisions)
+        )
     ]
 
 

@@ -1,4 +1,4 @@
-"""Risk assessments view: status, overall rating, open mitigations; feeds partners' current rating."""
+"""Risk assessments view: status, rating, open mitigations; feeds partners' current rating."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ R = RiskAssessment
 
 
 def refresh_current_rating(batch: ViewBatch, partner_id: str) -> None:
-    """Rating of the partner's latest finalised assessment that is neither superseded nor withdrawn."""
+    """Rating of the partner's latest finalised assessment (not superseded, not withdrawn)."""
     batch.execute(
         "UPDATE view_partners SET current_rating = ("
         " SELECT a.rating FROM view_assessments a"
@@ -115,7 +115,11 @@ def assessment_finalised(batch: ViewBatch, event: Any, fact: Fact) -> None:
     partner_id = str(event.partner_id)
     refresh_current_rating(batch, partner_id)
     add_entry(
-        batch, fact, "assessment_finalised", f"risk assessment finalised: {event.rating}", [partner_id]
+        batch,
+        fact,
+        "assessment_finalised",
+        f"risk assessment finalised: {event.rating}",
+        [partner_id],
     )
 
 

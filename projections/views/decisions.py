@@ -88,12 +88,17 @@ def decision_reviewed(batch: ViewBatch, event: Any, fact: Fact) -> None:
         " review_due = COALESCE(?, review_due) WHERE decision_id = ?",
         (due, fact.record_id),
     )
-    add_entry(batch, fact, "decision_reviewed", f"decision reviewed: {event.outcome}", [event.partner_id])
+    add_entry(
+        batch, fact, "decision_reviewed", f"decision reviewed: {event.outcome}", [event.partner_id]
+    )
 
 
 @HANDLERS.on(D.Communicated)
 def decision_communicated(batch: ViewBatch, event: Any, fact: Fact) -> None:
     add_entry(
-        batch, fact, "decision_communicated", f"decision communicated ({event.channel})",
+        batch,
+        fact,
+        "decision_communicated",
+        f"decision communicated ({event.channel})",
         [event.partner_id],
     )

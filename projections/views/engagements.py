@@ -19,7 +19,9 @@ def _span(start: ValidTime, end: ValidTime | None) -> tuple[str, str, str]:
     return start.start.isoformat(), last.isoformat(), start.precision
 
 
-def _set_partners(batch: ViewBatch, engagement_id: str, partners: Iterable[EngagementPartner]) -> None:
+def _set_partners(
+    batch: ViewBatch, engagement_id: str, partners: Iterable[EngagementPartner]
+) -> None:
     batch.execute("DELETE FROM view_engagement_partners WHERE engagement_id = ?", (engagement_id,))
     roles: dict[str, list[str]] = {}
     for partner in partners:
@@ -109,7 +111,9 @@ def engagement_corrected(batch: ViewBatch, event: Any, fact: Fact) -> None:
     if "partners" in changes:
         _set_partners(batch, fact.record_id, changes["partners"])
     refresh_last_engaged(batch, event.partner_ids)
-    title = batch.query("SELECT title FROM view_engagements WHERE engagement_id = ?", (fact.record_id,))
+    title = batch.query(
+        "SELECT title FROM view_engagements WHERE engagement_id = ?", (fact.record_id,)
+    )
     name = title[0]["title"] if title else fact.record_id
     add_entry(batch, fact, "engagement_corrected", f"corrected: {name}", event.partner_ids)
 

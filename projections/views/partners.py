@@ -14,7 +14,9 @@ P = PartnerOrganisation
 
 def search_text(profile: Profile) -> str:
     """Case-folded words a free-text search matches: name, acronym, former names."""
-    return " ".join(p.casefold() for p in (profile.name, profile.acronym, *profile.former_names) if p)
+    return " ".join(
+        p.casefold() for p in (profile.name, profile.acronym, *profile.former_names) if p
+    )
 
 
 def _profile_columns(profile: Profile) -> dict[str, Any]:
@@ -44,6 +46,9 @@ def _replace_lists(batch: ViewBatch, partner_id: str, profile: Profile) -> None:
 
 
 def partner_name(batch: ViewBatch, partner_id: str) -> str:
+    known = batch.memo.get(("partner_name", partner_id))
+    if known is not None:
+        return str(known)
     rows = batch.query("SELECT name FROM view_partners WHERE partner_id = ?", (partner_id,))
     return str(rows[0]["name"]) if rows else partner_id
 
@@ -51,7 +56,7 @@ def partner_name(batch: ViewBatch, partner_id: str) -> str:
 @HANDLERS.on(P.Event)
 def touch_partner(batch: ViewBatch, event: Any, fact: Fact) -> None:
     """Every partner event moves the row's version and last-change time."""
-    if not isinstance(event, P.Registered):
+    if not isinstance(event, (P.Registered, *_STATUS)):
         batch.execute(
             "UPDATE view_partners SET version = ?, updated_at = ? WHERE partner_id = ?",
             (fact.version, fact.recorded_at, fact.record_id),
@@ -76,6 +81,7 @@ def partner_registered(batch: ViewBatch, event: Any, fact: Fact) -> None:
         },
     )
     _replace_lists(batch, fact.record_id, profile)
+    batch.memo["partner_name", fact.record_id] = profile.name
     add_entry(batch, fact, "partner_registered", f"{profile.name} registered", [fact.record_id])
 
 
@@ -88,6 +94,7 @@ def partner_profile_updated(batch: ViewBatch, event: Any, fact: Fact) -> None:
         (*columns.values(), fact.record_id),
     )
     _replace_lists(batch, fact.record_id, event.profile)
+    batch.memo["partner_name", fact.record_id] = event.profile.name
 
 
 @HANDLERS.on(P.ContactPersonAdded)
@@ -120,8 +127,9 @@ _STATUS = {
 def partner_status_changed(batch: ViewBatch, event: Any, fact: Fact) -> None:
     status, verb = _STATUS[type(event)]
     batch.execute(
-        "UPDATE view_partners SET status = ?, status_reason = ? WHERE partner_id = ?",
-        (status, fact.reason, fact.record_id),
+        "UPDATE view_partners SET status = ?, status_reason = ?, version = ?, updated_at = ?"
+        " WHERE partner_id = ?",
+        (status, fact.reason, fact.version, fact.recorded_at, fact.record_id),
     )
     name = partner_name(batch, fact.record_id)
     add_entry(batch, fact, f"partner_{verb}", f"{name} {verb}", [fact.record_id])

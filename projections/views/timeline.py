@@ -1,4 +1,4 @@
-"""Timeline view: one entry per notable event, across partners, ordered by valid then recorded time."""
+"""Timeline view: one entry per notable event across partners, by valid then recorded time."""
 
 from __future__ import annotations
 
@@ -32,4 +32,6 @@ def add_entry(
         },
     )
     for partner_id in dict.fromkeys(str(p) for p in partner_ids):
-        batch.append("view_timeline_partners", {"entry_id": fact.entry_id, "partner_id": partner_id})
+        batch.append(
+            "view_timeline_partners", {"entry_id": fact.entry_id, "partner_id": partner_id}
+        )

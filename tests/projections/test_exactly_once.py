@@ -11,7 +11,7 @@ from projections.projection import Item, RegistryProjection
 from projections.store import ViewStore
 
 
-class Crash(Exception):
+class CrashError(Exception):
     pass
 
 
@@ -32,9 +32,13 @@ def test_a_crash_between_processing_and_commit_leaves_nothing_and_the_rerun_adds
     registry.register_partner("Alpha", "national NGO", "national")
     registry.register_partner("Beta", "media", "local")
 
-    with pytest.raises(Crash), store.writing() as cursor:
-        projection.write_batch(cursor, items_of(registry))
-        raise Crash
+    def crash_before_commit() -> None:
+        with store.writing() as cursor:
+            projection.write_batch(cursor, items_of(registry))
+            raise CrashError
+
+    with pytest.raises(CrashError):
+        crash_before_commit()
 
     assert count(store, "view_partners") == 0
     assert store.max_tracking_id(registry.name) is None

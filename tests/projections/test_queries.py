@@ -120,7 +120,8 @@ def test_timeline_pages_and_batch_loading_respect_the_callers_scope(
 
     first = timeline(store, first=1, scope=None)
     second = timeline(store, first=1, after=first.entries[0].key, scope=None)
-    assert first.has_next and [e.title for e in second.entries] == ["Other registered"]
+    assert first.has_next
+    assert [e.title for e in second.entries] == ["Other registered"]
 
     loaded = timelines_for_partners(store, [mine.id, other.id], scope=None)
     assert [len(loaded[str(mine.id)]), len(loaded[str(other.id)])] == [2, 2]

@@ -50,5 +50,6 @@ def test_rebuilt_views_equal_the_incrementally_built_ones(
     replayed = rebuild_all(app=registry, progress=lambda done, total: calls.append((done, total)))
 
     assert replayed == registry.max_position()
-    assert calls[0] == (0, replayed) and calls[-1] == (replayed, replayed)
+    assert calls[0] == (0, replayed)
+    assert calls[-1] == (replayed, replayed)
     assert contents(store) == incremental
