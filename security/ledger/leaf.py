@@ -99,28 +99,40 @@ _HEADER_V1 = b"PR\x01"
 _sha256 = hashlib.sha256
 
 
+def leaf_prefix(stream_id: str) -> bytes:
+    """0x00 || tag || field 1 (the stream id): the same for every leaf of a stream, so cached."""
+    sid = stream_id.encode()
+    return b"\x00" + LEAF_TAG + _LEN.pack(len(sid)) + sid
+
+
+def topic_field(topic: str) -> bytes:
+    tpc = topic.encode()
+    return _LEN.pack(len(tpc)) + tpc
+
+
 def fast_leaf_hash(
     stream_id: str, version: int, topic: str, state: bytes, prev: bytes | None
 ) -> bytes:
-    """`leaf_for_event(...).leaf_hash` without building objects: the `verify` hot loop.
+    """`leaf_for_event(...).leaf_hash` without building objects."""
+    return prefixed_leaf_hash(leaf_prefix(stream_id), version, topic_field(topic), state, prev)
+
+
+def prefixed_leaf_hash(
+    prefix: bytes, version: int, topic: bytes, state: bytes, prev: bytes | None
+) -> bytes:
+    """The leaf hash from a cached `leaf_prefix` and `topic_field`: `verify`'s hot path.
 
     The header's recorded time is already an 8-byte big-endian int64, so it is sliced, not parsed.
     """
-    sid = stream_id.encode()
-    tpc = topic.encode()
     if len(state) >= 43 and state[:3] == _HEADER_V1:
         header = _L8 + state[23:31] + _L16 + state[3:19]
     else:
         header = _L0 + _L0
     return _sha256(
-        b"\x00"
-        + LEAF_TAG
-        + _LEN.pack(len(sid))
-        + sid
+        prefix
         + _L8
         + _INT64.pack(version)
-        + _LEN.pack(len(tpc))
-        + tpc
+        + topic
         + header
         + _L32
         + _sha256(state).digest()

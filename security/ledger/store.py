@@ -325,21 +325,29 @@ class LedgerStore:
                 f"FROM {events} WHERE notification_id > %s AND notification_id <= %s "
                 "ORDER BY notification_id LIMIT %s"
             )
+        return self._select_tuples(query, (after, last_id, limit))
+
+    def leaf_hash_rows(self, from_position: int, limit: int) -> list[tuple[int, int, bytes]]:
+        """(position, notification id, leaf hash) from `from_position` on: all `verify` needs
+        while everything matches (the full row is read only to explain a mismatch)."""
+        query = self.dialect.sql(
+            f"SELECT position, notification_id, leaf_hash FROM {self.leaves} "  # noqa: S608
+            "WHERE position >= %s ORDER BY position LIMIT %s"
+        )
+        return self._select_tuples(query, (from_position, limit))
+
+    def _select_tuples(self, query: str, params: Sequence[Any]) -> list[Any]:
+        # Plain tuples: the library's cursors build sqlite3.Row / dicts, costly per row at scale.
         with self.dialect.transaction(commit=False) as cursor:
-            cursor.execute(query, (after, last_id, limit))
-            rows = cursor.fetchall()
-        if self.dialect.name == "sqlite":
-            return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
-        return [
-            (
-                r["notification_id"],
-                r["originator_id"],
-                r["originator_version"],
-                r["topic"],
-                bytes(r["state"]),
-            )
-            for r in rows
-        ]
+            inner: Any = getattr(cursor, "sqlite_cursor", cursor)
+            if self.dialect.name == "sqlite":
+                inner.row_factory = None
+            else:
+                from psycopg.rows import tuple_row
+
+                inner.row_factory = tuple_row
+            inner.execute(query, params)
+            return list(inner.fetchall())
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         query = (

@@ -4,12 +4,12 @@ proof against a signed checkpoint offline with only the public key (`verify_proo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from security.ledger.checkpoint import CheckpointError, parse_checkpoint, verify_checkpoint
-from security.ledger.leaf import fast_leaf_hash, leaf_for_event
+from security.ledger.leaf import leaf_for_event, leaf_prefix, prefixed_leaf_hash, topic_field
 from security.ledger.merkle import CompactRange, tree_head, verify_consistency, verify_inclusion
 from security.ledger.proofs import ConsistencyProof, ProofFormatError, parse_proof
 from security.ledger.store import DEFAULT_APPLICATION_NAME, LedgerStore, StoredLeaf
@@ -65,33 +65,11 @@ class _TamperFoundError(Exception):
         self.problem = problem
 
 
-def _events(store: LedgerStore, last_id: int) -> Iterator[tuple[int, str, int, str, bytes]]:
-    """(notification id, stream id text, version, topic, stored bytes) up to `last_id`, in order."""
-    after = 0
-    while True:
-        rows = store.event_rows(after, last_id, PAGE)
-        if not rows:
-            return
-        for nid, sid, version, topic, state in rows:
-            yield nid, _canonical_stream_id(sid), version, topic, state
-        after = rows[-1][0]
-
-
 def _canonical_stream_id(text: str) -> str:
     # SQLite stores UUID originator ids as 32 hex digits; the leaf commits to the hyphenated form.
     if len(text) == 32:
         return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
     return text
-
-
-def _leaves(store: LedgerStore) -> Iterator[StoredLeaf]:
-    after = -1
-    while True:
-        page = store.leaf_rows(after, PAGE)
-        if not page:
-            return
-        yield from page
-        after = page[-1].position
 
 
 def _diagnose(
@@ -228,53 +206,78 @@ def _walk(
     roots: dict[int, bytes],
     progress: Progress | None,
 ) -> int:
-    events = _events(store, last_id)
-    leaves = _leaves(store)
+    """Pair the n-th stored event with leaf n, page by page, and recompute each leaf hash.
+
+    Kept tight on purpose (local names, tuples, no objects per event): this is `verify`'s cost.
+    """
     position = 0
+    after = 0
     append = edge.append_fast
+    leaf_hash_of = prefixed_leaf_hash
+    streams: dict[str, tuple[str, bytes]] = {}  # raw stream id -> (canonical id, leaf prefix)
+    topics: dict[str, bytes] = {}
     while True:
-        event = next(events, None)
-        stored = next(leaves, None)
-        if event is None and stored is None:
+        events = store.event_rows(after, last_id, PAGE)
+        leaves = store.leaf_hash_rows(position, PAGE)
+        if not events and not leaves:
             return position
-        if stored is None:
-            assert event is not None
-            raise _TamperFoundError(
-                position,
-                EventRef(event[1], event[2], event[0]),
-                "event is stored but was never integrated: a row was inserted afterwards",
-            )
-        ref = EventRef(stored.leaf.stream_id, stored.leaf.version, stored.notification_id)
-        if stored.position != position:
-            raise _TamperFoundError(
-                position, ref, f"ledger leaf {position} is missing (next is {stored.position})"
-            )
-        if event is None:
-            raise _TamperFoundError(
-                position, ref, "event recorded in the ledger is missing from the store (deleted)"
-            )
-        nid, sid, version, topic, state = event
-        if nid < stored.notification_id:
-            raise _TamperFoundError(
-                position,
-                EventRef(sid, version, nid),
-                "event is stored but was never integrated: a row was inserted afterwards",
-            )
-        if nid > stored.notification_id:
-            raise _TamperFoundError(
-                position, ref, "event recorded in the ledger is missing from the store (deleted)"
-            )
-        prev = heads.get(sid)
-        value = fast_leaf_hash(sid, version, topic, state, prev)
-        if value != stored.leaf_hash:
-            raise _TamperFoundError(position, ref, _diagnose(stored, event, prev))
-        heads[sid] = value
-        append(value)
-        position += 1
-        if position in wanted:
-            roots[position] = edge.root()
-        if progress is not None and (position % PAGE == 0 or position == size):
+        for (nid, sid, version, topic, state), (at, leaf_nid, stored_hash) in zip(
+            events, leaves, strict=False
+        ):
+            if at != position or nid != leaf_nid:
+                raise _misaligned(store, position, (nid, sid, version), at, leaf_nid)
+            cached = streams.get(sid)
+            if cached is None:
+                canonical = _canonical_stream_id(sid)
+                cached = streams[sid] = (canonical, leaf_prefix(canonical))
+            sid = cached[0]
+            topic_bytes = topics.get(topic)
+            if topic_bytes is None:
+                topic_bytes = topics[topic] = topic_field(topic)
+            prev = heads.get(sid)
+            value = leaf_hash_of(cached[1], version, topic_bytes, state, prev)
+            if value != stored_hash:
+                event = (nid, sid, version, topic, bytes(state))
+                stored = store.find_leaf(position=position)
+                assert stored is not None
+                ref = EventRef(sid, version, nid)
+                raise _TamperFoundError(position, ref, _diagnose(stored, event, prev))
+            heads[sid] = value
+            append(value)
+            position += 1
+            if position in wanted:
+                roots[position] = edge.root()
+        if len(events) > len(leaves):
+            nid, sid, version = events[len(leaves)][:3]
+            raise _TamperFoundError(position, EventRef(str(sid), version, nid), _NEVER_INTEGRATED)
+        if len(leaves) > len(events):
+            raise _misaligned(store, position, None, leaves[len(events)][0], -1)
+        after = events[-1][0]
+        if progress is not None:
             progress(position, size)
+
+
+_NEVER_INTEGRATED = "event is stored but was never integrated: a row was inserted afterwards"
+_DELETED = "event recorded in the ledger is missing from the store (deleted)"
+
+
+def _misaligned(
+    store: LedgerStore,
+    position: int,
+    event: tuple[int, str, int] | None,
+    leaf_position: int,
+    leaf_nid: int,
+) -> _TamperFoundError:
+    """Explain why the n-th event and leaf n are not the same event."""
+    if leaf_position != position:
+        return _TamperFoundError(position, None, f"ledger leaf {position} is missing")
+    stored = store.find_leaf(position=position)
+    assert stored is not None
+    ref = EventRef(stored.leaf.stream_id, stored.leaf.version, stored.notification_id)
+    if event is None or event[0] > leaf_nid:
+        return _TamperFoundError(position, ref, _DELETED)
+    nid, sid, version = event
+    return _TamperFoundError(position, EventRef(str(sid), version, nid), _NEVER_INTEGRATED)
 
 
 @dataclass(frozen=True)
