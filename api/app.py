@@ -1,20 +1,48 @@
-"""The FastAPI application: health, the caller's identity, and (as it lands) GraphQL and exports."""
+"""The FastAPI application: health, the caller's identity, GraphQL and exports, on a wired registry."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 
 from api.deps import CurrentActor
 from api.settings import Settings
+from projections.follower import ViewFollower
 from security.tokens import TokenVerifier
 
 
-def create_app(settings: Settings, verifier: TokenVerifier, registry: Any = None) -> FastAPI:
-    """Build the HTTP app around an already-wired registry runtime."""
+def create_app(
+    settings: Settings,
+    verifier: TokenVerifier,
+    registry: Any,
+    views: Any = None,
+) -> FastAPI:
+    """Build the HTTP app around an already-wired registry.
+
+    ``views`` is what mutations wait on for read-your-writes (``api.runtime.view_waiter``);
+    an embedded ``ViewFollower`` is started and stopped with the app.
+    """
+    if views is None:
+        from api.runtime import view_waiter
+
+        views = view_waiter(settings, registry)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if isinstance(views, ViewFollower):
+            views.start()
+        try:
+            yield
+        finally:
+            if isinstance(views, ViewFollower):
+                views.stop()
+
     app = FastAPI(
         title="Partnership registry",
+        lifespan=lifespan,
         docs_url="/docs" if settings.is_development else None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.is_development else None,
@@ -22,6 +50,7 @@ def create_app(settings: Settings, verifier: TokenVerifier, registry: Any = None
     app.state.settings = settings
     app.state.token_verifier = verifier
     app.state.registry = registry
+    app.state.views = views
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -30,7 +30,11 @@ def storage_env(database_url: str) -> dict[str, str]:
     parsed = urlparse(database_url)
     if parsed.scheme == "sqlite":
         # sqlite:///relative/path or sqlite:////absolute/path
-        raw = unquote(database_url[len("sqlite:///") :]) if database_url.startswith("sqlite:///") else ""
+        raw = (
+            unquote(database_url[len("sqlite:///") :])
+            if database_url.startswith("sqlite:///")
+            else ""
+        )
         if not raw:
             raise ConfigurationError(
                 f"REGISTRY_DATABASE_URL: {database_url!r} names no file (use sqlite:///path/to/file.db)"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -13,6 +13,12 @@ from security.tokens import TOKEN_ROLES, TokenError, TokenIssuer
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 demo_cli = typer.Typer(no_args_is_help=True, help="The demo dataset shipped with the registry.")
 cli.add_typer(demo_cli, name="demo")
+projections_cli = typer.Typer(no_args_is_help=True, help="Read models built from the event log.")
+cli.add_typer(projections_cli, name="projections")
+keys_cli = typer.Typer(no_args_is_help=True, help="Master key rotation and key backups.")
+cli.add_typer(keys_cli, name="keys")
+erase_cli = typer.Typer(no_args_is_help=True, help="Erasure of personal data (crypto-shredding).")
+cli.add_typer(erase_cli, name="erase")
 
 
 def _settings() -> Settings:
@@ -22,7 +28,7 @@ def _settings() -> Settings:
         _fail(f"configuration: {error}")
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
+def _fail(message: str, code: int = 2) -> NoReturn:
     typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
     raise typer.Exit(code)
 
@@ -100,7 +106,9 @@ def dev() -> None:
         _fail("`registry dev` is for development; use `registry serve` in production")
     new_key = settings.master_key is None and settings.master_key_file is None
     if new_key and not DEV_MASTER_KEY_FILE.exists():
-        typer.echo(f"Created a development master key in {DEV_MASTER_KEY_FILE} (keep it: it decrypts var/)")
+        typer.echo(
+            f"Created a development master key in {DEV_MASTER_KEY_FILE} (keep it: it decrypts var/)"
+        )
     elif new_key:
         typer.echo(f"Using the development master key in {DEV_MASTER_KEY_FILE}")
     registry = build_registry(settings)
@@ -118,6 +126,149 @@ def dev() -> None:
     typer.echo(f"\nServing the registry on {url}  (GraphQL at {url}/graphql)\n")
     app = create_app(settings, token_verifier(settings), registry)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+
+
+@projections_cli.command("rebuild")
+def projections_rebuild() -> None:
+    """Drop every view and rebuild it from the whole log, with a progress bar.
+
+    Stop the server or worker that follows the log first.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from api.runtime import build_registry
+    from projections.rebuild import rebuild_all
+
+    registry = build_registry(_settings())
+    try:
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+        ) as bar:
+            task = bar.add_task("rebuilding views", total=None)
+
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=max(total, done))
+
+            replayed = rebuild_all(app=registry, progress=advance)
+    finally:
+        registry.close()
+    typer.echo(f"rebuilt every view from {replayed} events")
+
+
+@projections_cli.command("run")
+def projections_run() -> None:
+    """Follow the log and keep the views current (the worker of a PostgreSQL deployment)."""
+    import signal
+
+    from api.runtime import build_registry
+    from projections.follower import ViewFollower
+
+    registry = build_registry(_settings())
+    follower = ViewFollower(registry)
+    signal.signal(signal.SIGTERM, lambda *_: follower.stop())
+    typer.echo(f"projection worker following the log from position {follower.position}")
+    try:
+        follower.run_forever()
+    except KeyboardInterrupt:
+        follower.stop()
+    finally:
+        registry.close()
+
+
+@keys_cli.command("rotate")
+def keys_rotate(
+    new_key_file: Annotated[
+        typer.FileText,
+        typer.Option("--new-key-file", help="file holding the new base64 master key"),
+    ],
+) -> None:
+    """Re-wrap every data and person key under a new master key; no event is rewritten.
+
+    The current master key comes from REGISTRY_MASTER_KEY / REGISTRY_MASTER_KEY_FILE; afterwards
+    configure the new one there and restart every process.
+    """
+    from api.bootstrap import library_env
+    from security.keys import decode_master_key, master_key_id, open_key_store
+
+    settings = _settings()
+    old = settings.master_key_bytes()
+    new = decode_master_key(new_key_file.read().strip(), "--new-key-file")
+    store = open_key_store(library_env(settings), master=old)
+    try:
+        count = store.rotate(old, new)
+    finally:
+        store.close()
+    typer.echo(
+        f"re-wrapped {count} keys from master {master_key_id(old)} to {master_key_id(new)}; "
+        "now set REGISTRY_MASTER_KEY(_FILE) to the new key and restart every process"
+    )
+
+
+@keys_cli.command("export")
+def keys_export(
+    to: Annotated[str, typer.Option("--to", help="file to write (wrapped keys only, mode 0600)")],
+) -> None:
+    """Back up every wrapped key (useless without the master key)."""
+    from pathlib import Path
+
+    from api.bootstrap import library_env
+    from security.keys import open_key_store
+
+    store = open_key_store(library_env(_settings()))
+    try:
+        count = store.export_keys(Path(to))
+    finally:
+        store.close()
+    typer.echo(f"exported {count} wrapped keys to {to}")
+
+
+@keys_cli.command("import")
+def keys_import(
+    path: Annotated[str, typer.Argument(help="a file written by `registry keys export`")],
+) -> None:
+    """Restore missing wrapped keys from a backup; destroyed keys stay destroyed."""
+    from pathlib import Path
+
+    from api.bootstrap import library_env
+    from security.keys import open_key_store
+
+    store = open_key_store(library_env(_settings()))
+    try:
+        report = store.import_keys(Path(path))
+    finally:
+        store.close()
+    typer.echo(f"imported {report.imported} keys, skipped {report.skipped} already present")
+
+
+@erase_cli.command("person")
+def erase_person(
+    person_id: Annotated[str, typer.Argument(help="the person's id")],
+    reason: Annotated[str, typer.Option("--reason", help="why (recorded with the erasure)")],
+    subject: Annotated[str, typer.Option(help="the administrator's id")] = "cli-administrator",
+) -> None:
+    """Erase a person's data: record PersonalDataErased, then destroy their key."""
+    from uuid import UUID
+
+    from api.runtime import build_registry
+    from domain.actors import ADMIN, Actor, acting_as
+    from domain.errors import RegistryError
+
+    try:
+        person = UUID(person_id)
+    except ValueError:
+        _fail(f"{person_id!r} is not a person id (a UUID)")
+    registry = build_registry(_settings())
+    try:
+        with acting_as(Actor(subject, ADMIN)):
+            recorded = registry.erase_personal_data(person, reason)
+    except RegistryError as error:
+        _fail(f"{error.code}: {error.message}")
+    finally:
+        registry.close()
+    typer.echo(f"erased the personal data of person {person} (log position {recorded.position})")
 
 
 def main() -> None:

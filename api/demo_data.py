@@ -10,7 +10,6 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid5
@@ -156,13 +155,13 @@ class _Loader:
                     item["title"],
                     item["occurred_on"],
                     location=item.get("location", ""),
-                    partners=[
-                        (demo_id("partner", p["org"]), p["role"]) for p in item["partners"]
-                    ],
+                    partners=[(demo_id("partner", p["org"]), p["role"]) for p in item["partners"]],
                     un_entities=item.get("un_entities", ()),
                     mission_components=item.get("mission_components", ()),
                     participants=Participants(
-                        participants.get("total"), participants.get("women"), participants.get("youth")
+                        participants.get("total"),
+                        participants.get("women"),
+                        participants.get("youth"),
                     ),
                     summary=item.get("summary", ""),
                     outcomes=item.get("outcomes", ()),
@@ -214,7 +213,10 @@ class _Loader:
             if not assessment.mitigations:
                 for mitigation in item["mitigations"]:
                     self.registry.add_mitigation(
-                        assessment_id, mitigation["measure"], mitigation["owner"], due=mitigation.get("due")
+                        assessment_id,
+                        mitigation["measure"],
+                        mitigation["owner"],
+                        due=mitigation.get("due"),
                     )
             if self.registry.get_risk_assessment(assessment_id).status == "draft":
                 self.registry.submit_risk_assessment(assessment_id, on=item["assessed_on"])
@@ -238,7 +240,11 @@ class _Loader:
             relied_on = [demo_id("risk assessment", key) for key in item["relies_on"]]
             with _as(item["proposed_by"]):
                 self.registry.propose_decision(
-                    partner_id, item["scope"], relied_on, on=item["proposed_on"], record_id=decision_id
+                    partner_id,
+                    item["scope"],
+                    relied_on,
+                    on=item["proposed_on"],
+                    record_id=decision_id,
                 )
             self.report.decisions += 1
             self.progress(f"decision {item['key']}")
@@ -263,6 +269,8 @@ class _Loader:
                     decision_id,
                     review["outcome"],
                     review.get("note", f"Review on {review['reviewed_on']}"),
-                    relied_on=[demo_id("risk assessment", key) for key in review.get("relies_on", ())],
+                    relied_on=[
+                        demo_id("risk assessment", key) for key in review.get("relies_on", ())
+                    ],
                     on=review["reviewed_on"],
                 )

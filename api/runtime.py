@@ -10,7 +10,9 @@ from fastapi import FastAPI
 from api.bootstrap import library_env
 from api.settings import ConfigurationError, Settings
 from domain.application import PartnershipRegistry
-from security.envelope import EnvelopeCipher
+from projections.follower import TrackingWaiter, ViewFollower
+from projections.store import ViewStore
+from security.envelope import EnvelopeMapper
 from security.keys import KeyStore, PersonKeyShredder
 from security.tokens import TokenIssuer, TokenVerifier
 
@@ -24,10 +26,10 @@ def build_registry(settings: Settings) -> PartnershipRegistry:
 
 def key_store(registry: PartnershipRegistry) -> KeyStore:
     """The key store the registry's envelope cipher uses (same database as the events)."""
-    cipher = registry.mapper.cipher
-    if not isinstance(cipher, EnvelopeCipher):
-        raise ConfigurationError("the registry must run with security.envelope:EnvelopeCipher")
-    return cipher.keys
+    mapper = registry.mapper
+    if not isinstance(mapper, EnvelopeMapper):
+        raise ConfigurationError("the registry must run with security.envelope:EnvelopeMapper")
+    return mapper.envelope.keys
 
 
 def token_verifier(settings: Settings) -> TokenVerifier:
@@ -37,20 +39,35 @@ def token_verifier(settings: Settings) -> TokenVerifier:
         try:
             jwks = json.loads(settings.jwks_file.read_text())
         except (OSError, ValueError) as error:
-            raise ConfigurationError(f"REGISTRY_JWKS_FILE: cannot read a JWKS from it: {error}") from error
+            raise ConfigurationError(
+                f"REGISTRY_JWKS_FILE: cannot read a JWKS from it: {error}"
+            ) from error
     elif settings.jwks_url is not None:
         import jwt
 
         try:
             jwks = jwt.PyJWKClient(settings.jwks_url).fetch_data()
         except jwt.PyJWKClientError as error:
-            raise ConfigurationError(f"REGISTRY_JWKS_URL: cannot fetch the JWKS: {error}") from error
+            raise ConfigurationError(
+                f"REGISTRY_JWKS_URL: cannot fetch the JWKS: {error}"
+            ) from error
     else:
         issuer = TokenIssuer.from_key_file(
             settings.signing_key_file, settings.token_issuer, settings.token_audience
         )
         jwks = issuer.jwks()
     return TokenVerifier(jwks, settings.token_issuer, settings.token_audience)
+
+
+def view_waiter(settings: Settings, registry: PartnershipRegistry) -> ViewFollower | TrackingWaiter:
+    """What a mutation waits on for read-your-writes.
+
+    Embedded mode: a follower inside this process (started by the app's lifespan). Worker mode:
+    `registry projections run` follows the log elsewhere; this process polls its position.
+    """
+    if settings.projects_in_process:
+        return ViewFollower(registry)
+    return TrackingWaiter(ViewStore.for_application(registry), registry.name)
 
 
 def build_http_app(settings: Settings) -> FastAPI:

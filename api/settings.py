@@ -26,7 +26,9 @@ class Settings(BaseSettings):
     env: Literal["development", "test", "production"] = Field(
         "development", description="development enables GraphiQL and development keys"
     )
-    database_url: str = Field(DEFAULT_DATABASE_URL, description="sqlite:///path or postgresql://...")
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL, description="sqlite:///path or postgresql://..."
+    )
     master_key: SecretStr | None = Field(None, description="base64 of 32 random bytes")
     master_key_file: Path | None = Field(None, description="file holding the base64 master key")
     host: str = "127.0.0.1"
@@ -35,10 +37,26 @@ class Settings(BaseSettings):
         180, ge=1, description="how old a finalised assessment may be for a decision to rely on it"
     )
     snapshot_interval: int = Field(50, ge=1, description="events between aggregate snapshots")
+    projection_mode: Literal["auto", "embedded", "worker"] = Field(
+        "auto",
+        description=(
+            "embedded: the server process follows the log; worker: `registry projections run` "
+            "does; auto: embedded on SQLite, worker on PostgreSQL"
+        ),
+    )
+    read_your_writes_timeout: float = Field(
+        10.0, gt=0, description="seconds a mutation waits for the views to include its events"
+    )
     token_issuer: str = Field("partnership-registry", description="expected `iss` of bearer tokens")
-    token_audience: str = Field("partnership-registry", description="expected `aud` of bearer tokens")
-    jwks_file: Path | None = Field(None, description="JWKS file with the token issuer's public keys")
-    jwks_url: str | None = Field(None, description="the issuer's JWKS document URL (instead of a file)")
+    token_audience: str = Field(
+        "partnership-registry", description="expected `aud` of bearer tokens"
+    )
+    jwks_file: Path | None = Field(
+        None, description="JWKS file with the token issuer's public keys"
+    )
+    jwks_url: str | None = Field(
+        None, description="the issuer's JWKS document URL (instead of a file)"
+    )
     signing_key_file: Path = Field(
         Path("var/dev-signing-key.pem"),
         description="Ed25519 private key `registry token` signs local tokens with (embedded mode)",
@@ -47,6 +65,13 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.env == "development"
+
+    @property
+    def projects_in_process(self) -> bool:
+        """Whether the server process itself keeps the views current."""
+        if self.projection_mode == "auto":
+            return self.database_url.startswith("sqlite")
+        return self.projection_mode == "embedded"
 
     def master_key_bytes(self) -> bytes:
         """The master key, or a one-line error naming the setting when it is missing or bad."""
@@ -61,7 +86,9 @@ class Settings(BaseSettings):
                 ) from error
             return _decode_key(text, "REGISTRY_MASTER_KEY_FILE")
         if self.env != "production":
-            return _decode_key(ensure_development_key(DEV_MASTER_KEY_FILE), str(DEV_MASTER_KEY_FILE))
+            return _decode_key(
+                ensure_development_key(DEV_MASTER_KEY_FILE), str(DEV_MASTER_KEY_FILE)
+            )
         raise ConfigurationError(
             "REGISTRY_MASTER_KEY (or REGISTRY_MASTER_KEY_FILE) is required when REGISTRY_ENV=production"
         )
