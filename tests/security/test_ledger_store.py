@@ -48,6 +48,8 @@ def app_env(backend: Backend) -> dict[str, str]:
         env.pop("MAPPER_TOPIC", None)
         env.pop("CIPHER_TOPIC", None)
     env.pop("IS_SNAPSHOTTING_ENABLED", None)
+    # Small pools: other suites share this PostgreSQL server and its 100 connections.
+    env.update({"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "4"})
     return env
 
 
