@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -30,6 +32,20 @@ def registry_env(backend: Backend, **overrides: str) -> dict[str, str]:
     return env
 
 
+def release_key_store(backend: Backend) -> None:
+    """Close the process-wide key store the envelope mapper opened for this backend.
+
+    Work-around: ``security.keys`` keeps one store per location alive for the whole process
+    (its finalizer holds the store), so each fresh PostgreSQL schema would keep a connection
+    open until the server refuses more clients. Remove once the key store is released with
+    its applications.
+    """
+    if importlib.util.find_spec("security.keys") is None:
+        return
+    keys = importlib.import_module("security.keys")
+    keys.open_key_store(registry_env(backend)).close()
+
+
 class FakePersonKeys:
     """Remembers which person keys were destroyed (the real store lives in ``security``)."""
 
@@ -52,6 +68,7 @@ def registry(backend: Backend, person_keys: FakePersonKeys) -> Iterator[Partners
         yield app
     finally:
         app.close()
+        release_key_store(backend)
 
 
 @pytest.fixture
@@ -128,3 +145,24 @@ def world(registry: PartnershipRegistry) -> World:
             "roundtable", "Protection roundtable", "2021-03-14", partners=[(partner, "convener")]
         ).id
     return World(partner, other, finalised, draft, other_assessment, engagement)
+
+
+def events_of(registry: PartnershipRegistry, aggregate_id: UUID) -> list[Any]:
+    """Every stored event of one record, oldest first (typed loosely: events differ in fields)."""
+    return list(registry.events.get(aggregate_id))
+
+
+@pytest.fixture
+def make_registry(backend: Backend) -> Iterator[Callable[..., PartnershipRegistry]]:
+    """Build more registries on the same backend (env overrides as keywords); all closed after."""
+    made: list[PartnershipRegistry] = []
+
+    def make(**overrides: str) -> PartnershipRegistry:
+        app = PartnershipRegistry(env=registry_env(backend, **overrides))
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.close()
+    release_key_store(backend)

@@ -18,7 +18,15 @@ from domain.partner import PartnerOrganisation
 from domain.personal_data import PersonalData
 from domain.risk_assessment import RiskAssessment
 from tests.backends import Backend
-from tests.domain.conftest import HRO, RECORDER_ACTOR, FakePersonKeys, register, registry_env
+from tests.domain.conftest import (
+    HRO,
+    RECORDER_ACTOR,
+    FakePersonKeys,
+    events_of,
+    register,
+    registry_env,
+    release_key_store,
+)
 
 
 class LockstepRegistry(PartnershipRegistry):
@@ -39,17 +47,17 @@ class LockstepRegistry(PartnershipRegistry):
 
     def get_partner(self, partner_id: UUID, version: int | None = None) -> PartnerOrganisation:
         found = super().get_partner(partner_id, version)
-        return self._in_step(found) if version is None else found  # type: ignore[no-any-return]
+        return self._in_step(found) if version is None else found
 
     def get_engagement(self, engagement_id: UUID, version: int | None = None) -> Engagement:
         found = super().get_engagement(engagement_id, version)
-        return self._in_step(found) if version is None else found  # type: ignore[no-any-return]
+        return self._in_step(found) if version is None else found
 
     def get_risk_assessment(
         self, assessment_id: UUID, version: int | None = None
     ) -> RiskAssessment:
         found = super().get_risk_assessment(assessment_id, version)
-        return self._in_step(found) if version is None else found  # type: ignore[no-any-return]
+        return self._in_step(found) if version is None else found
 
 
 def race(commands: list[Callable[[], object]]) -> list[object]:
@@ -59,7 +67,7 @@ def race(commands: list[Callable[[], object]]) -> list[object]:
         with acting_as(HRO):
             try:
                 return command()
-            except Exception as error:  # noqa: BLE001 - the outcome is what the test checks
+            except Exception as error:  # the outcome is what the test checks
                 return error
 
     with ThreadPoolExecutor(max_workers=len(commands)) as pool:
@@ -69,8 +77,13 @@ def race(commands: list[Callable[[], object]]) -> list[object]:
 @pytest.fixture
 def lockstep(backend: Backend) -> Any:
     setup = PartnershipRegistry(env=registry_env(backend))
-    yield setup, LockstepRegistry(registry_env(backend), writers=2)
-    setup.close()
+    racing = LockstepRegistry(registry_env(backend), writers=2)
+    try:
+        yield setup, racing
+    finally:
+        racing.close()
+        setup.close()
+        release_key_store(backend)
 
 
 def test_two_writers_on_one_partner_one_wins_and_the_other_gets_conflict(lockstep: Any) -> None:
@@ -85,7 +98,7 @@ def test_two_writers_on_one_partner_one_wins_and_the_other_gets_conflict(lockste
     conflicts = [o for o in outcomes if isinstance(o, Conflict)]
     assert len(conflicts) == 1, outcomes
     assert setup.get_partner(partner).version == 2
-    assert len(list(setup.events.get(partner))) == 2
+    assert len(events_of(setup, partner)) == 2
 
 
 def test_follow_ups_added_at_once_are_both_kept_by_retrying(lockstep: Any) -> None:
@@ -138,16 +151,17 @@ def test_contact_persons_added_at_once_are_both_kept(lockstep: Any) -> None:
 
 
 def test_many_threads_adding_risks_lose_no_event(
-    registry: PartnershipRegistry, backend: Backend
+    registry: PartnershipRegistry, make_registry: Callable[..., PartnershipRegistry]
 ) -> None:
     partner = register(registry)
     with acting_as(RECORDER_ACTOR):
         draft = registry.open_risk_assessment(partner).id
-    writers = [PartnershipRegistry(env=registry_env(backend)) for _ in range(4)]
-    commands: list[Callable[[], object]] = [
-        (lambda w=w, i=i: w.add_risk(draft, "fraud or diversion", 1 + i % 5, 2, f"risk {i}"))
-        for i, w in enumerate(writers * 2)
-    ]
+    writers = [make_registry() for _ in range(4)]
+
+    def adding(writer: PartnershipRegistry, i: int) -> Callable[[], object]:
+        return lambda: writer.add_risk(draft, "fraud or diversion", 1 + i % 5, 2, f"risk {i}")
+
+    commands = [adding(w, i) for i, w in enumerate(writers * 2)]
     outcomes = race(commands)
     errors = [o for o in outcomes if isinstance(o, Exception)]
     # Retries are bounded; under heavy contention a writer may still give up with Conflict.
@@ -155,14 +169,12 @@ def test_many_threads_adding_risks_lose_no_event(
     found = registry.get_risk_assessment(draft)
     assert len(found.risks) == len(commands) - len(errors)
     assert found.version == 1 + len(found.risks)
-    assert len(list(registry.events.get(draft))) == found.version
-    for writer in writers:
-        writer.close()
+    assert len(events_of(registry, draft)) == found.version
 
 
 def test_personal_data_values_stay_whole_inside_events(registry: PartnershipRegistry) -> None:
     partner = register(registry)
     with acting_as(RECORDER_ACTOR):
         registry.add_contact_person(partner, "Amina Example", email="a@example.org")
-    event = list(registry.events.get(partner))[-1]
+    event = events_of(registry, partner)[-1]
     assert isinstance(event.contact, PersonalData)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from uuid import UUID
 
@@ -10,7 +11,6 @@ import pytest
 from domain.actors import acting_as
 from domain.application import PartnershipRegistry
 from domain.errors import RuleViolation, ValidationError
-from tests.backends import Backend
 from tests.domain.conftest import (
     HRO,
     RECORDER_ACTOR,
@@ -20,7 +20,6 @@ from tests.domain.conftest import (
     assert_rejected,
     finalised_assessment,
     register,
-    registry_env,
 )
 
 TODAY = date.today()
@@ -65,8 +64,10 @@ def test_an_approval_needs_at_least_one_assessment(
         registry.decide(decision, "declined", "no basis")
 
 
-def test_an_approval_refuses_assessments_older_than_the_review_period(backend: Backend) -> None:
-    registry = PartnershipRegistry(env=registry_env(backend, REGISTRY_REVIEW_PERIOD_DAYS="30"))
+def test_an_approval_refuses_assessments_older_than_the_review_period(
+    make_registry: Callable[..., PartnershipRegistry],
+) -> None:
+    registry = make_registry(REGISTRY_REVIEW_PERIOD_DAYS="30")
     assert registry.review_period_days == 30
     partner = register(registry)
     old = finalised_assessment(registry, partner, on=(TODAY - timedelta(days=31)).isoformat())
@@ -82,7 +83,6 @@ def test_an_approval_refuses_assessments_older_than_the_review_period(backend: B
         registry.decide(
             decision, "approved", "ok", review_due=NEXT_YEAR, on=TODAY - timedelta(days=20)
         )
-    registry.close()
 
 
 def test_the_review_period_defaults_to_180_days(registry: PartnershipRegistry) -> None:
@@ -148,9 +148,12 @@ def test_with_significant_or_high_ratings_the_proposer_cannot_decide(
             )
     with acting_as(SECOND_HRO):
         registry.decide(
-            decision, "approved with conditions", "second pair of eyes", conditions=["c"],
+            decision,
+            "approved with conditions",
+            "second pair of eyes",
+            conditions=["c"],
             review_due=NEXT_YEAR,
-        )  # fmt: skip
+        )
 
 
 def test_with_a_medium_rating_the_proposer_may_decide(registry: PartnershipRegistry) -> None:
@@ -312,7 +315,7 @@ def test_a_review_records_its_outcome_reviewer_new_assessments_and_next_due_date
                 "ok",
                 relied_on=[world.other_partners_assessment],
                 next_review_due=later,
-            ),  # fmt: skip
+            ),
             rule="assessment_of_other_partner",
         )
         registry.review_decision(
@@ -338,8 +341,11 @@ def test_a_decision_keeps_each_cited_assessment_at_its_version_and_rating(
         registry.supersede_risk_assessment(world.finalised, newer)
     (cited,) = registry.get_decision(decision).relied_on
     assert (cited.assessment_id, cited.version, cited.rating, cited.score) == (
-        world.finalised, finalised.version, "low", 4,
-    )  # fmt: skip
+        world.finalised,
+        finalised.version,
+        "low",
+        4,
+    )
     assert registry.get_risk_assessment(world.finalised).status == "superseded"
     as_cited = registry.get_risk_assessment(cited.assessment_id, version=cited.version)
     assert (as_cited.status, as_cited.rating) == ("finalised", "low")

@@ -11,7 +11,7 @@ from domain.engagement import EngagementPartner, Participants, Statement
 from domain.errors import RuleViolation, ValidationError
 from domain.personal_data import PersonalData
 from domain.valid_time import ValidTime
-from tests.domain.conftest import HRO, RECORDER_ACTOR, World, assert_rejected, register
+from tests.domain.conftest import HRO, RECORDER_ACTOR, World, assert_rejected, events_of, register
 
 
 def test_an_engagement_records_several_partners_with_roles_and_month_precision(
@@ -53,7 +53,7 @@ def test_every_engagement_event_names_its_partners(
             "partner missing",
             partners=[(world.partner, "convener"), (world.other_partner, "participant")],
         )
-    events = list(registry.events.get(world.engagement))
+    events = events_of(registry, world.engagement)
     assert all(world.partner in e.partner_ids for e in events)
     assert set(events[-1].partner_ids) == {world.partner, world.other_partner}
 
@@ -82,7 +82,7 @@ def test_an_engagement_with_a_suspended_partner_is_refused(
                 "2021",
                 partners=[(world.partner, "participant")],
                 override_reason="I think it is fine",
-            ),  # fmt: skip
+            ),
             rule="override_requires_hro",
         )
 
@@ -111,7 +111,7 @@ def test_a_human_rights_officer_may_override_a_suspension_with_a_reason_kept_on_
             partners=[(world.partner, "participant")],
             override_reason="Protection of the members themselves is at stake",
         )
-    (event,) = registry.events.get(recorded.id)
+    (event,) = events_of(registry, recorded.id)
     assert event.reason == "Protection of the members themselves is at stake"
     assert list(event.overridden_suspensions) == [world.partner]
     assert (event.actor_id, event.actor_role) == ("hro-1", "human_rights_officer")
@@ -169,7 +169,7 @@ def test_non_attribution_engagements_record_statements_but_never_who_said_them(
                 partners=[(world.partner, "participant")],
                 non_attribution=True,
                 statements=[Statement("Patrols come too late", speaker=speaker)],
-            ),  # fmt: skip
+            ),
             rule="non_attribution",
             field="statements[0]",
         )
@@ -182,13 +182,16 @@ def test_non_attribution_engagements_record_statements_but_never_who_said_them(
                 "2019-03",
                 non_attribution=True,
                 statements=[Statement("Patrols come too late", speaker_partner_id=world.partner)],
-            ),  # fmt: skip
+            ),
             rule="non_attribution",
         )
         recorded = registry.record_engagement(
-            "roundtable", "Closed roundtable", "2019-03", non_attribution=True,
+            "roundtable",
+            "Closed roundtable",
+            "2019-03",
+            non_attribution=True,
             statements=[Statement("Patrols come too late")],
-        )  # fmt: skip
+        )
         assert_rejected(
             registry,
             RuleViolation,
@@ -229,7 +232,7 @@ def test_a_correction_is_a_new_event_with_its_reason_and_only_the_changed_fields
         recorded = registry.correct_engagement(
             world.engagement, "date was misread", start="2021-03-15", title="Protection roundtable"
         )
-    original, correction = registry.events.get(world.engagement)
+    _, correction = events_of(registry, world.engagement)
     assert correction.reason == "date was misread"
     assert correction.changes == {"start": ValidTime(date(2021, 3, 15))}
     assert recorded.version == 2
@@ -277,7 +280,7 @@ def test_follow_ups_are_added_and_completed_once(
 def test_every_event_carries_actor_valid_time_and_a_recorded_time_set_by_the_registry(
     registry: PartnershipRegistry, world: World
 ) -> None:
-    (event,) = registry.events.get(world.engagement)
+    (event,) = events_of(registry, world.engagement)
     assert (event.actor_id, event.actor_role) == ("recorder-1", "recorder")
     assert event.valid_time == ValidTime(date(2021, 3, 14))
     assert event.timestamp.date() >= date.today() - timedelta(days=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import uuid4
 
 import pytest
@@ -10,13 +11,11 @@ from domain.actors import ADMIN, Actor, acting_as
 from domain.application import PartnershipRegistry
 from domain.erasure import PersonalDataErasure, erasure_id
 from domain.errors import Forbidden, RegistryError, RuleViolation, ValidationError
-from tests.backends import Backend
 from tests.domain.conftest import (
     RECORDER_ACTOR,
     FakePersonKeys,
     World,
     assert_rejected,
-    registry_env,
 )
 
 ADMIN_ACTOR = Actor("admin-1", ADMIN)
@@ -67,11 +66,12 @@ def test_only_an_admin_erases_and_a_reason_is_required(
     assert not registry.is_erased(person)
 
 
-def test_erasure_without_a_person_key_store_is_a_clear_error(backend: Backend) -> None:
-    registry = PartnershipRegistry(env=registry_env(backend))
+def test_erasure_without_a_person_key_store_is_a_clear_error(
+    make_registry: Callable[..., PartnershipRegistry],
+) -> None:
+    registry = make_registry()
     with acting_as(ADMIN_ACTOR), pytest.raises(RegistryError, match="person key store"):
         registry.erase_personal_data(uuid4(), "asked")
-    registry.close()
 
 
 def test_the_erasure_record_id_is_derived_from_the_person_id() -> None:

@@ -16,9 +16,13 @@ def test_a_renamed_partner_keeps_its_former_name(
 ) -> None:
     with acting_as(RECORDER_ACTOR):
         registry.update_profile(
-            world.partner, "Juba Women Peacebuilders", "women's group", "national",
-            countries=["ss", "UG"], focus_areas=["WPS", "peacebuilding"],
-        )  # fmt: skip
+            world.partner,
+            "Juba Women Peacebuilders",
+            "women's group",
+            "national",
+            countries=["ss", "UG"],
+            focus_areas=["WPS", "peacebuilding"],
+        )
     profile = registry.get_partner(world.partner).profile
     assert profile.former_names == ("Juba Women's Peace Network",)
     assert profile.countries == ("SS", "UG")

@@ -44,10 +44,10 @@ def test_a_higher_score_never_has_a_lower_rating(score: int) -> None:
 
 @given(st.lists(st.tuples(scales, scales), min_size=1, max_size=20))
 def test_the_overall_rating_is_that_of_the_highest_score(pairs: list[tuple[int, int]]) -> None:
-    risks = [risk(l, i) for l, i in pairs]
+    risks = [risk(likelihood, impact) for likelihood, impact in pairs]
     found = overall(risks)
     assert found is not None
-    top = max(l * i for l, i in pairs)
+    top = max(likelihood * impact for likelihood, impact in pairs)
     assert found == (top, rating_for(top))
     assert all(rating_rank(found[1]) >= rating_rank(r.rating) for r in risks)
 

@@ -12,6 +12,7 @@ from tests.domain.conftest import (
     RECORDER_ACTOR,
     World,
     assert_rejected,
+    events_of,
     finalised_assessment,
 )
 
@@ -22,15 +23,19 @@ def test_the_overall_rating_is_that_of_the_highest_risk(
     with acting_as(RECORDER_ACTOR):
         registry.add_risk(world.draft, "perceived partiality", 2, 3, "one community")
         registry.add_risk(
-            world.draft, "reprisal or intimidation risk to the partner", 3, 5, "militia",
+            world.draft,
+            "reprisal or intimidation risk to the partner",
+            3,
+            5,
+            "militia",
             confidential_sources="Confidential community source",
-        )  # fmt: skip
+        )
         registry.submit_risk_assessment(world.draft)
     with acting_as(HRO):
         registry.finalise_risk_assessment(world.draft)
     found = registry.get_risk_assessment(world.draft)
     assert (found.score, found.rating, found.status) == (15, "significant", "finalised")
-    finalised_event = list(registry.events.get(world.draft))[-1]
+    finalised_event = events_of(registry, world.draft)[-1]
     assert (finalised_event.score, finalised_event.rating) == (15, "significant")
     assert finalised_event.partner_id == world.partner
 
