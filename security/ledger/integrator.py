@@ -1,7 +1,7 @@
 """Turns newly committed events into ledger leaves, in dense positions, in commit order.
 
-Reads the application's notification log through the library's ApplicationRecorder; never
-decrypts. Leaves, tree nodes and the integration state are written in one transaction per batch.
+Reads the application's stored events table (the library's notification log, via its recorder
+and datastore) in notification order; never decrypts. Leaves, tree nodes and the integration state are written in one transaction per batch.
 """
 
 from __future__ import annotations
@@ -9,12 +9,16 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from eventsourcing.persistence import Notification
-
 from security.ledger.checkpoint import CheckpointSigner
 from security.ledger.leaf import leaf_for_event
 from security.ledger.merkle import CompactRange, NodeId, tree_head
-from security.ledger.store import LedgerStore, StoredCheckpoint, StoredLeaf
+from security.ledger.store import (
+    EventRow,
+    LedgerStore,
+    StoredCheckpoint,
+    StoredLeaf,
+    canonical_stream_id,
+)
 
 
 class Integrator:
@@ -33,41 +37,39 @@ class Integrator:
         size, last_id = self.store.integration_state()
         start_size = size
         while horizon is not None and last_id < horizon:
-            notifications = self.store.recorder.select_notifications(
-                start=last_id, limit=self.batch_size, stop=horizon, inclusive_of_start=False
-            )
-            if not notifications:
+            # The same raw rows `verify` reads, so both turn rows into leaves identically.
+            rows = self.store.event_rows(last_id, horizon, self.batch_size)
+            if not rows:
                 break
-            size, last_id = self._append_batch(notifications)
+            size, last_id = self._append_batch(rows)
         if self.signer is not None and size != start_size:
             self.sign_checkpoint(size)
         return size
 
-    def _append_batch(self, notifications: Sequence[Notification]) -> tuple[int, int]:
+    def _append_batch(self, rows: Sequence[EventRow]) -> tuple[int, int]:
         store = self.store
         with store.dialect.transaction(commit=True) as cursor:
             store.lock_for_append(cursor)
             size, last_id = store.integration_state(cursor)
             # Another integrator may have got here first: skip what it already took.
-            fresh = [n for n in notifications if n.id > last_id]
+            fresh = [row for row in rows if row[0] > last_id]
             if not fresh:
                 return size, last_id
             edge = CompactRange.from_nodes(size, lambda ids: store.fetch_nodes(ids, cursor))
-            streams = sorted({str(n.originator_id) for n in fresh})
+            streams = sorted({canonical_stream_id(row[1]) for row in fresh})
             heads = store.last_stream_leaf_hashes(streams, cursor)
             leaves: list[StoredLeaf] = []
             nodes: list[tuple[NodeId, bytes]] = []
-            for offset, n in enumerate(fresh):
-                stream = str(n.originator_id)
-                leaf = leaf_for_event(
-                    stream, n.originator_version, n.topic, n.state, heads.get(stream)
-                )
+            for offset, (nid, raw_stream, version, topic, state) in enumerate(fresh):
+                stream = canonical_stream_id(raw_stream)
+                leaf = leaf_for_event(stream, version, topic, state, heads.get(stream))
                 value = leaf.leaf_hash
                 heads[stream] = value
-                leaves.append(StoredLeaf(size + offset, n.id, leaf, value))
+                leaves.append(StoredLeaf(size + offset, nid, leaf, value))
                 nodes.extend(edge.append(value))
-            store.append(cursor, leaves, nodes, old_size=size, last_notification_id=fresh[-1].id)
-        return size + len(leaves), fresh[-1].id
+            last = fresh[-1][0]
+            store.append(cursor, leaves, nodes, old_size=size, last_notification_id=last)
+        return size + len(leaves), last
 
     def sign_checkpoint(self, size: int | None = None) -> StoredCheckpoint:
         """Sign (and keep) a checkpoint at `size`, by default the current tree size."""

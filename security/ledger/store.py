@@ -26,6 +26,16 @@ class LedgerStoreError(Exception):
     """The ledger tables could not be read or written as expected."""
 
 
+EventRow = tuple[int, str, int, str, bytes]  # notification id, stream id, version, topic, state
+
+
+def canonical_stream_id(text: str) -> str:
+    """SQLite keeps UUID stream ids as 32 hex digits; leaves commit to the hyphenated form."""
+    if len(text) == 32:
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    return text
+
+
 class Cursor(Protocol):
     def execute(self, query: Any, params: Any = ...) -> Any: ...
     def executemany(self, query: Any, params_seq: Any) -> Any: ...
@@ -305,9 +315,7 @@ class LedgerStore:
         rows = self._select(query, params)
         return _stored_leaf(rows[0]) if rows else None
 
-    def event_rows(
-        self, after: int, last_id: int, limit: int
-    ) -> list[tuple[int, str, int, str, bytes]]:
+    def event_rows(self, after: int, last_id: int, limit: int) -> list[EventRow]:
         """Raw stored events (notification id, stream id text, version, topic, state) for `verify`.
 
         Plain SQL rather than select_notifications: it skips building UUIDs and Notification

@@ -12,7 +12,12 @@ from security.ledger.checkpoint import CheckpointError, parse_checkpoint, verify
 from security.ledger.leaf import leaf_for_event, leaf_prefix, prefixed_leaf_hash, topic_field
 from security.ledger.merkle import CompactRange, tree_head, verify_consistency, verify_inclusion
 from security.ledger.proofs import ConsistencyProof, ProofFormatError, parse_proof
-from security.ledger.store import DEFAULT_APPLICATION_NAME, LedgerStore, StoredLeaf
+from security.ledger.store import (
+    DEFAULT_APPLICATION_NAME,
+    LedgerStore,
+    StoredLeaf,
+    canonical_stream_id,
+)
 
 Progress = Callable[[int, int], None]  # (leaves checked so far, leaves in the tree)
 PAGE = 5000
@@ -63,13 +68,6 @@ class _TamperFoundError(Exception):
         self.position = position
         self.event = event
         self.problem = problem
-
-
-def _canonical_stream_id(text: str) -> str:
-    # SQLite stores UUID originator ids as 32 hex digits; the leaf commits to the hyphenated form.
-    if len(text) == 32:
-        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
-    return text
 
 
 def _diagnose(
@@ -228,7 +226,7 @@ def _walk(
                 raise _misaligned(store, position, (nid, sid, version), at, leaf_nid)
             cached = streams.get(sid)
             if cached is None:
-                canonical = _canonical_stream_id(sid)
+                canonical = canonical_stream_id(sid)
                 cached = streams[sid] = (canonical, leaf_prefix(canonical))
             sid = cached[0]
             topic_bytes = topics.get(topic)
