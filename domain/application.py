@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -33,6 +33,7 @@ from domain.personal_data import PersonalData
 from domain.ports import PersonKeys
 from domain.risk_assessment import FINALISED, Mitigation, Risk, RiskAssessment
 from domain.transcodings import register_domain_transcodings
+from domain.valid_time import ValidTime
 from domain.validation import When, due_date, valid_time
 from domain.vocabulary import CLOSED, SUSPENDED
 
@@ -111,13 +112,15 @@ class PartnershipRegistry(Application[UUID]):
         focus_areas: Sequence[str] = (),
         external_id: str = "",
         on: When = None,
+        record_id: UUID | None = None,
     ) -> Recorded:
+        """Register a partner; ``record_id`` fixes its id (idempotent imports), else a new one."""
         profile = Profile(
             name, kind, scope, acronym, tuple(former_names), tuple(countries), tuple(locations),
             mission_context, tuple(focus_areas), external_id,
         )  # fmt: skip
         when = valid_time(on)
-        return self._save(PartnerOrganisation.register(profile, when))
+        return self._save(PartnerOrganisation.register(profile, when, record_id))
 
     def update_profile(
         self,
@@ -238,6 +241,7 @@ class PartnershipRegistry(Application[UUID]):
         non_attribution: bool = False,
         confidentiality: str = "internal",
         override_reason: str | None = None,
+        record_id: UUID | None = None,
     ) -> Recorded:
         """Record an engagement; suspended partners need an HRO's ``override_reason``."""
         details = EngagementDetails(
@@ -261,7 +265,7 @@ class PartnershipRegistry(Application[UUID]):
         )
         checked = details.checked()
         suspended = self._suspended_among(checked.partner_ids)
-        return self._save(Engagement.record(checked, suspended, override_reason))
+        return self._save(Engagement.record(checked, suspended, override_reason, record_id))
 
     def correct_engagement(
         self,
@@ -325,6 +329,7 @@ class PartnershipRegistry(Application[UUID]):
         engagement_id: UUID | None = None,
         title: str = "",
         on: When = None,
+        record_id: UUID | None = None,
     ) -> Recorded:
         when = valid_time(on)
         partner = self.get_partner(partner_id)
@@ -337,7 +342,7 @@ class PartnershipRegistry(Application[UUID]):
                     f"engagement {engagement_id} does not involve partner {partner_id}",
                     "engagement_id",
                 )
-        return self._save(RiskAssessment.open(partner_id, when, engagement_id, title))
+        return self._save(RiskAssessment.open(partner_id, when, engagement_id, title, record_id))
 
     def add_risk(
         self,
@@ -422,12 +427,15 @@ class PartnershipRegistry(Application[UUID]):
         *,
         reason: str = "",
         on: When = None,
+        record_id: UUID | None = None,
     ) -> Recorded:
         """Propose a decision citing finalised assessments as ids (now) or (id, version) pairs."""
         when = valid_time(on)
         self.get_partner(partner_id).check_open()
-        citations = self._cite(partner_id, relied_on)
-        return self._save(DueDiligenceDecision.propose(partner_id, scope, citations, when, reason))
+        citations = self._cite(partner_id, relied_on, when)
+        return self._save(
+            DueDiligenceDecision.propose(partner_id, scope, citations, when, reason, record_id)
+        )
 
     def decide(
         self,
@@ -445,7 +453,7 @@ class PartnershipRegistry(Application[UUID]):
         still_finalised = frozenset(
             cited.assessment_id
             for cited in decision.relied_on
-            if self.get_risk_assessment(cited.assessment_id).status == FINALISED
+            if self.get_risk_assessment(cited.assessment_id).was_finalised_on(when.start)
         )
         decision.decide(
             outcome, rationale, when, self.review_period_days, still_finalised,
@@ -480,7 +488,10 @@ class PartnershipRegistry(Application[UUID]):
         when = valid_time(on)
         due = due_date(next_review_due, "next_review_due")
         decision = self.get_decision(decision_id)
-        citations = self._cite(decision.partner_id, relied_on)
+        citations = self._cite(decision.partner_id, relied_on, when)
+        if due is None and outcome.startswith("continue"):
+            # A decision that continues is reviewed again one review period later.
+            due = when.start + timedelta(days=self.review_period_days)
         decision.review(outcome, note, when, citations, due)
         return self._save(decision)
 
@@ -574,13 +585,23 @@ class PartnershipRegistry(Application[UUID]):
                 suspended.append(partner_id)
         return tuple(suspended)
 
-    def _cite(self, partner_id: UUID, relied_on: Sequence[Citation]) -> tuple[ReliedOn, ...]:
+    def _cite(
+        self, partner_id: UUID, relied_on: Sequence[Citation], when: ValidTime
+    ) -> tuple[ReliedOn, ...]:
+        """Cite each assessment at the given version, or as it stood finalised on ``when``."""
         citations = []
         for index, citation in enumerate(relied_on):
             assessment_id, version = citation if isinstance(citation, tuple) else (citation, None)
             assessment = self.get_risk_assessment(assessment_id, version)
             if version is not None and assessment.version != version:
                 raise NotFound("risk assessment version", f"{assessment_id}@{version}")
+            if (
+                version is None
+                and assessment.status != FINALISED
+                and assessment.was_finalised_on(when.start)
+            ):
+                # Superseded or withdrawn after ``when``: cite it as it stood before that.
+                assessment = self.get_risk_assessment(assessment_id, assessment.version - 1)
             citations.append(cite(assessment, partner_id, f"relied_on[{index}]"))
         return tuple(citations)
 

@@ -203,11 +203,13 @@ class DueDiligenceDecision(RegistryAggregate):
         relied_on: tuple[ReliedOn, ...],
         valid_time: ValidTime,
         reason: str = "",
+        record_id: UUID | None = None,
     ) -> DueDiligenceDecision:
         if len(relied_on) > LIST_LIMIT:
             raise ValidationError("relied_on", "max_items", f"at most {LIST_LIMIT} assessments")
         return cls._create(
             cls.Proposed,
+            id=record_id,
             partner_id=partner_id,
             scope=check_word("scope", scope, DECISION_SCOPES),
             relied_on=tuple(dict.fromkeys(relied_on)),

@@ -277,11 +277,13 @@ class Engagement(RegistryAggregate):
         details: EngagementDetails,
         suspended_partner_ids: tuple[UUID, ...] = (),
         override_reason: str | None = None,
+        record_id: UUID | None = None,
     ) -> Engagement:
         checked = details.checked()
         reason = check_suspension_override(suspended_partner_ids, override_reason)
         return cls._create(
             cls.Recorded,
+            id=record_id,
             details=checked,
             partner_ids=checked.partner_ids,
             overridden_suspensions=tuple(suspended_partner_ids),

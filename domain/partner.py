@@ -190,8 +190,15 @@ class PartnerOrganisation(RegistryAggregate):
             aggregate.status_reason = self.reason
 
     @classmethod
-    def register(cls, profile: Profile, valid_time: ValidTime) -> PartnerOrganisation:
-        return cls._create(cls.Registered, profile=profile.checked(), valid_time=valid_time)
+    def register(
+        cls,
+        profile: Profile,
+        valid_time: ValidTime,
+        record_id: UUID | None = None,
+    ) -> PartnerOrganisation:
+        return cls._create(
+            cls.Registered, id=record_id, profile=profile.checked(), valid_time=valid_time
+        )
 
     @property
     def partner_id(self) -> UUID:

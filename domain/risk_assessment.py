@@ -126,6 +126,7 @@ class RiskAssessment(RegistryAggregate):
         mitigations: dict[str, Mitigation]
         status: str
         finalised_on: ValidTime | None
+        ended_on: ValidTime | None
         superseded_by: UUID | None
         withdrawal_reason: str
 
@@ -144,6 +145,7 @@ class RiskAssessment(RegistryAggregate):
             aggregate.mitigations = {}
             aggregate.status = DRAFT
             aggregate.finalised_on = None
+            aggregate.ended_on = None
             aggregate.superseded_by = None
             aggregate.withdrawal_reason = ""
 
@@ -185,11 +187,13 @@ class RiskAssessment(RegistryAggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.status = SUPERSEDED
             aggregate.superseded_by = self.superseded_by
+            aggregate.ended_on = self.valid_time
 
     class Withdrawn(Event):
         def apply(self, aggregate: Any) -> None:
             aggregate.status = WITHDRAWN
             aggregate.withdrawal_reason = self.reason
+            aggregate.ended_on = self.valid_time
 
     @classmethod
     def open(
@@ -198,9 +202,11 @@ class RiskAssessment(RegistryAggregate):
         valid_time: ValidTime,
         engagement_id: UUID | None = None,
         title: str = "",
+        record_id: UUID | None = None,
     ) -> RiskAssessment:
         return cls._create(
             cls.Opened,
+            id=record_id,
             partner_id=partner_id,
             engagement_id=engagement_id,
             title=check_text("title", title, TITLE_LIMIT),
@@ -221,6 +227,20 @@ class RiskAssessment(RegistryAggregate):
         """The overall rating: that of the assessment's highest risk."""
         found = overall(self.risks)
         return None if found is None else found[1]
+
+    def was_finalised_on(self, day: date) -> bool:
+        """True when this assessment stood finalised on ``day`` (valid time, not recorded time).
+
+        Histories are often recorded late: an assessment superseded in 2022 still stood when a
+        decision of 2021 relied on it.
+        """
+        if self.finalised_on is None or self.finalised_on.start > day:
+            return False
+        if self.status == FINALISED:
+            return True
+        return self.status in (SUPERSEDED, WITHDRAWN) and (
+            self.ended_on is not None and self.ended_on.start > day
+        )
 
     def check_status(self, rule: str, *allowed: str) -> None:
         if self.status not in allowed:

@@ -23,7 +23,7 @@ from domain.valid_time import ValidTime
 
 
 class ValidTimeAsText(Transcoding):
-    """"2020", "2020-03" or "2020-03-14": the text says the precision."""
+    """Text such as 2020, 2020-03 or 2020-03-14: the form says the precision."""
 
     type = ValidTime
     name = "valid_time"

@@ -301,13 +301,6 @@ def test_a_review_records_its_outcome_reviewer_new_assessments_and_next_due_date
     with acting_as(SECOND_HRO):
         assert_rejected(
             registry,
-            ValidationError,
-            lambda: registry.review_decision(decision, "continue", "ok"),
-            field="next_review_due",
-            rule="required",
-        )
-        assert_rejected(
-            registry,
             RuleViolation,
             lambda: registry.review_decision(
                 decision,
@@ -323,7 +316,11 @@ def test_a_review_records_its_outcome_reviewer_new_assessments_and_next_due_date
         )
     found = registry.get_decision(decision)
     assert found.review_due == later
-    (review,) = found.reviews
+    with acting_as(HRO):
+        registry.review_decision(decision, "continue", "still fine")
+    # Without a date, a continued decision is reviewed again one review period later.
+    assert registry.get_decision(decision).review_due == TODAY + timedelta(days=180)
+    review = found.reviews[0]
     assert (review.outcome, review.reviewer_id) == ("continue", "hro-2")
     assert [r.assessment_id for r in review.relied_on] == [newer]
 
@@ -360,4 +357,52 @@ def test_citing_a_version_at_which_the_assessment_was_not_finalised_is_refused(
             RuleViolation,
             lambda: registry.propose_decision(world.partner, "engagement", [(world.finalised, 1)]),
             rule="assessment_not_finalised",
+        )
+
+
+def test_a_decision_recorded_late_cites_an_assessment_as_it_stood_on_the_decision_date(
+    registry: PartnershipRegistry, world: World
+) -> None:
+    """History is often entered late: a 2021 decision relied on an assessment superseded in 2022."""
+    old = finalised_assessment(registry, world.partner, 4, 5, on="2021-08-01")
+    newer = finalised_assessment(registry, world.partner, 2, 5, on="2022-02-01")
+    with acting_as(HRO):
+        registry.supersede_risk_assessment(old, newer, on="2022-02-01")
+    with acting_as(RECORDER_ACTOR):
+        decision = registry.propose_decision(
+            world.partner, "capacity building", [old], on="2021-08-05"
+        ).id
+        assert_rejected(
+            registry,
+            RuleViolation,
+            lambda: registry.propose_decision(world.partner, "engagement", [old], on="2022-03-01"),
+            rule="assessment_not_finalised",
+        )
+    with acting_as(HRO):
+        registry.decide(
+            decision,
+            "approved with conditions",
+            "mitigated by secure channels",
+            conditions=["No publication of participant names"],
+            review_due="2022-02-10",
+            on="2021-08-10",
+        )
+    (cited,) = registry.get_decision(decision).relied_on
+    assert (cited.version, cited.rating) == (4, "high")
+    assert registry.get_decision(decision).is_review_overdue(date(2022, 2, 11))
+
+
+def test_records_can_be_given_their_id_once(registry: PartnershipRegistry) -> None:
+    from uuid import uuid4
+
+    from domain.errors import Conflict
+
+    chosen = uuid4()
+    with acting_as(RECORDER_ACTOR):
+        recorded = registry.register_partner("Network", "network", "local", record_id=chosen)
+        assert recorded.id == chosen
+        assert_rejected(
+            registry,
+            Conflict,
+            lambda: registry.register_partner("Network", "network", "local", record_id=chosen),
         )
