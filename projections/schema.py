@@ -22,6 +22,7 @@ VIEW_TABLES = (
     "view_mitigations",
     "view_decisions",
     "view_decision_assessments",
+    "view_access_log",
 )
 
 VIEW_DDL = (
@@ -185,4 +186,19 @@ VIEW_DDL = (
         rating TEXT NOT NULL,                -- its rating at that version
         PRIMARY KEY (decision_id, assessment_id)
     )""",
+    # Who read which partner's record, when, through which operation (read accountability).
+    """CREATE TABLE IF NOT EXISTS view_access_log (
+        record_id TEXT NOT NULL,             -- access-log stream id
+        version INTEGER NOT NULL,            -- event version within that stream
+        entry INTEGER NOT NULL,              -- index of the read within the event
+        partner_id TEXT NOT NULL,            -- partner whose record was read
+        read_at TEXT NOT NULL,               -- when it was read, ISO UTC with microseconds
+        actor_id TEXT NOT NULL,              -- reader's subject id
+        actor_role TEXT NOT NULL,            -- reader's role
+        operation TEXT NOT NULL,             -- query, export or page that read it
+        position BIGINT NOT NULL,            -- notification id
+        PRIMARY KEY (record_id, version, entry)
+    )""",
+    """CREATE INDEX IF NOT EXISTS ix_access_log_partner
+        ON view_access_log (partner_id, read_at)""",
 )
