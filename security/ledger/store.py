@@ -350,11 +350,13 @@ class LedgerStore:
             inner: Any = getattr(cursor, "sqlite_cursor", cursor)
             if self.dialect.name == "sqlite":
                 inner.row_factory = None
+                inner.execute(query, params)
             else:
                 from psycopg.rows import tuple_row
 
                 inner.row_factory = tuple_row
-            inner.execute(query, params)
+                # Binary results: bytea arrives as bytes, not hex text to decode.
+                inner.execute(query, params, binary=True)
             return list(inner.fetchall())
 
     def checkpoints(self) -> list[StoredCheckpoint]:
