@@ -36,9 +36,7 @@ __all__ = [
 
 # One store (one connection, one cache) per storage location and master key in a process, so
 # that every application and mapper of the process shares the cache that erasure clears.
-_open_stores: weakref.WeakValueDictionary[tuple[str, str], KeyStore] = (
-    weakref.WeakValueDictionary()
-)
+_open_stores: weakref.WeakValueDictionary[tuple[str, str], KeyStore] = weakref.WeakValueDictionary()
 _open_lock = threading.Lock()
 
 
@@ -59,7 +57,8 @@ def open_key_store(env: Mapping[str, str], master: bytes | None = None) -> KeySt
         store = _construct(env, key)
         if location is not None:
             _open_stores[(location, master_key_id(key))] = store
-            weakref.finalize(store, store.close)
+            # The finalizer must not hold the store itself, or the store would never be freed.
+            weakref.finalize(store, store.connection_closer())
         return store
 
 

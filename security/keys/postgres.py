@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -69,6 +69,9 @@ class PostgresKeyStore(KeyStore):
 
     def _time_value(self, value: Any) -> datetime:
         return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+    def connection_closer(self) -> Callable[[], None]:
+        return self._conn.close
 
     def close(self) -> None:
         with self._lock:

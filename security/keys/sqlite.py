@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -28,7 +28,9 @@ class SQLiteKeyStore(KeyStore):
         self.path = path
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(
-            path or ":memory:", isolation_level=None, check_same_thread=False,
+            path or ":memory:",
+            isolation_level=None,
+            check_same_thread=False,
             timeout=BUSY_TIMEOUT_MS / 1000,
         )
         self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -79,6 +81,9 @@ class SQLiteKeyStore(KeyStore):
 
     def _time_value(self, value: Any) -> datetime:
         return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+    def connection_closer(self) -> Callable[[], None]:
+        return self._conn.close
 
     def close(self) -> None:
         with self._lock:

@@ -187,6 +187,10 @@ class KeyStore(ABC):
     def close(self) -> None:
         """Close the connection."""
 
+    @abstractmethod
+    def connection_closer(self) -> Callable[[], None]:
+        """Closes this store's connection without holding the store (for a finalizer)."""
+
     # -- public API ----------------------------------------------------------------------------
 
     @property
@@ -290,8 +294,10 @@ class KeyStore(ABC):
                         f"not the old key {old_id} given for rotation"
                     )
                 if record.wrapped is None:
-                    run(f"UPDATE {keys} SET master_key_id = ? WHERE key_id = ?",
-                        (new_id, str(record.key_id)))
+                    run(
+                        f"UPDATE {keys} SET master_key_id = ? WHERE key_id = ?",
+                        (new_id, str(record.key_id)),
+                    )
                     continue
                 secret = unwrap(old_master, record.nonce, record.wrapped, record.aad)
                 nonce, wrapped = wrap(new_master, secret, record.aad)
@@ -365,8 +371,16 @@ class KeyStore(ABC):
         aad = wrapping_aad(key_id, purpose, subject, KEY_VERSION)
         nonce, wrapped = wrap(self._master, new_secret(), aad)
         candidate = KeyRecord(
-            key_id, purpose, subject, KEY_VERSION, wrapped, nonce, self.master_key_id,
-            datetime.now(UTC), None, None,
+            key_id,
+            purpose,
+            subject,
+            KEY_VERSION,
+            wrapped,
+            nonce,
+            self.master_key_id,
+            datetime.now(UTC),
+            None,
+            None,
         )
         with self._transaction(write=True) as run:
             self._insert(run, candidate)
@@ -380,8 +394,13 @@ class KeyStore(ABC):
             f"INSERT INTO {self._table('registry_keys')} ({COLUMNS}) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (
-                str(record.key_id), record.purpose, record.subject, record.version,
-                record.wrapped, record.nonce, record.master_key_id,
+                str(record.key_id),
+                record.purpose,
+                record.subject,
+                record.version,
+                record.wrapped,
+                record.nonce,
+                record.master_key_id,
                 self._time_param(record.created_at),
                 None if record.destroyed_at is None else self._time_param(record.destroyed_at),
                 record.destroyed_reason,
@@ -455,7 +474,8 @@ def _record_from_json(item: dict[str, Any]) -> KeyRecord:
         nonce=bytes.fromhex(item["nonce"]),
         master_key_id=item["master_key_id"],
         created_at=datetime.fromisoformat(item["created_at"]),
-        destroyed_at=None if item["destroyed_at"] is None
+        destroyed_at=None
+        if item["destroyed_at"] is None
         else datetime.fromisoformat(item["destroyed_at"]),
         destroyed_reason=item["destroyed_reason"],
     )
