@@ -325,15 +325,20 @@ class LedgerStore:
         if self.dialect.name == "sqlite":
             query = (
                 "SELECT rowid, originator_id, originator_version, topic, state FROM "  # noqa: S608
-                f"{events} WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
+                f"{events} WHERE rowid > ? ORDER BY rowid LIMIT ?"
             )
         else:
             query = (
                 "SELECT notification_id, originator_id::text, originator_version, topic, state "  # noqa: S608
-                f"FROM {events} WHERE notification_id > %s AND notification_id <= %s "
+                f"FROM {events} WHERE notification_id > %s "
                 "ORDER BY notification_id LIMIT %s"
             )
-        return self._select_tuples(query, (after, last_id, limit))
+        # No upper bound in SQL: with one, PostgreSQL (no statistics on the library's table)
+        # sorts every row up to it for each page instead of walking the index.
+        rows: list[EventRow] = self._select_tuples(query, (after, limit))
+        if rows and rows[-1][0] > last_id:
+            rows = [row for row in rows if row[0] <= last_id]
+        return rows
 
     def leaf_hash_rows(self, from_position: int, limit: int) -> list[tuple[int, int, bytes]]:
         """(position, notification id, leaf hash) from `from_position` on: all `verify` needs
