@@ -769,6 +769,15 @@ class RegistryReader:
             for p, entries in found.items()
         }
 
+    def timeline_export(self, partner_id: UUID) -> list[TimelineEntry]:
+        """One partner's whole timeline for an export (CSV, JSON)."""
+        self.check(EXPORT_TIMELINE)
+        wanted = str(partner_id)
+        if not self.in_scope(wanted) or not load_partners(self.store, [wanted], scope=self.scope):
+            raise NotFound("partner", partner_id)
+        found = timelines_for_partners(self.store, [wanted], scope=self.scope)[wanted]
+        return [self._entry(e) for e in found]
+
     def _entry(self, entry: TimelineEntry) -> TimelineEntry:
         reason = entry.reason if self.may_see(INTERNAL) else ""
         return replace(entry, actor_id=self.shown(entry.actor_id) or "", reason=reason)

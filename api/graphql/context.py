@@ -1,0 +1,103 @@
+"""Per-request context: the caller, their reader, per-request DataLoaders, and command running."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+from fastapi import Request
+from strawberry.fastapi import BaseContext
+from strawberry.types import Info as StrawberryInfo
+
+from api.deps import current_actor
+from api.graphql.cursors import CursorSigner
+from api.graphql.loaders import Loaders
+from api.views import RegistryReader
+from domain.actors import Actor, acting_as
+from domain.application import PartnershipRegistry, Recorded
+from projections.follower import TrackingWaiter, WaitsForViews
+from projections.store import ViewStore
+
+READ_YOUR_WRITES_TIMEOUT = 15.0
+
+
+class RegistryContext(BaseContext):
+    """What every resolver gets: ``reader`` for reads, ``record`` for commands."""
+
+    def __init__(
+        self,
+        actor: Actor,
+        reader: RegistryReader,
+        registry: PartnershipRegistry,
+        waiter: WaitsForViews,
+        cursors: CursorSigner,
+    ) -> None:
+        super().__init__()
+        self.actor = actor
+        self.reader = reader
+        self.registry = registry
+        self.waiter = waiter
+        self.cursors = cursors
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        return Loaders(self.reader)
+
+    async def record(self, operation: str, command: Callable[[], Recorded]) -> Recorded:
+        """Run a command as the caller; return once the views include its events."""
+        self.reader.check(operation)
+
+        def run() -> Recorded:
+            with acting_as(self.actor):
+                recorded = command()
+            self.waiter.wait_until_projected(recorded.position, READ_YOUR_WRITES_TIMEOUT)
+            return recorded
+
+        return await asyncio.to_thread(run)
+
+
+Info = StrawberryInfo[RegistryContext, None]
+
+
+def view_store(state: Any) -> ViewStore:
+    """The views beside the registry's events (made once per app)."""
+    store = getattr(state, "view_store", None)
+    if store is None:
+        found = getattr(getattr(state, "views", None), "store", None)
+        store = found if isinstance(found, ViewStore) else ViewStore.for_application(state.registry)
+        state.view_store = store
+    return store
+
+
+def views_waiter(state: Any) -> WaitsForViews:
+    """The embedded follower when the app runs one; else poll the tracking row (worker mode)."""
+    waiter = getattr(state, "views", None) or getattr(state, "views_waiter", None)
+    if waiter is None:
+        waiter = TrackingWaiter(view_store(state), state.registry.name)
+        state.views_waiter = waiter
+    return waiter
+
+
+def cursor_signer(state: Any) -> CursorSigner:
+    signer = getattr(state, "cursor_signer", None)
+    if signer is None:
+        signer = CursorSigner(state.settings.master_key_bytes())
+        state.cursor_signer = signer
+    return signer
+
+
+def reader_for(request: Request, actor: Actor) -> RegistryReader:
+    """The caller's reader (the exports use it too)."""
+    state = request.app.state
+    return RegistryReader(actor, view_store(state), state.registry)
+
+
+def get_context(request: Request) -> RegistryContext:
+    """FastAPI dependency: 401 without a valid token, else the caller's context."""
+    actor = current_actor(request, request.app.state.token_verifier)
+    state = request.app.state
+    return RegistryContext(
+        actor, reader_for(request, actor), state.registry, views_waiter(state), cursor_signer(state)
+    )

@@ -1,0 +1,81 @@
+"""Typed GraphQL errors: extensions.code (+ field, rule); anything unexpected masked as INTERNAL."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from graphql.error import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from domain.errors import RegistryError, ValidationError
+
+log = logging.getLogger(__name__)
+
+INTERNAL = "INTERNAL"
+CODES = frozenset({"VALIDATION", "NOT_FOUND", "CONFLICT", "FORBIDDEN", "RULE_VIOLATION"})
+
+
+def registry_error_extensions(error: RegistryError) -> dict[str, Any]:
+    """code, and field and rule where the domain names them."""
+    extensions: dict[str, Any] = {"code": error.code if error.code in CODES else INTERNAL}
+    field = getattr(error, "field", None)
+    rule = getattr(error, "rule", None)
+    if field is not None:
+        extensions["field"] = _graphql_field(field)
+    if rule is not None:
+        extensions["rule"] = rule
+    return extensions
+
+
+def _graphql_field(field: str) -> str:
+    """snake_case domain field names as the API spells them (camelCase)."""
+    head, *rest = field.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+class TypedErrors(SchemaExtension):
+    """Rewrites every error of a result: domain errors keep their code; the rest are masked."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is not None and errors:
+            result.errors = [self._typed(e) for e in errors]
+
+    def _typed(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, RegistryError) and original.code in CODES:
+            return GraphQLError(
+                original.message if not isinstance(original, ValidationError) else str(original),
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions=registry_error_extensions(original),
+            )
+        if original is None or isinstance(original, GraphQLError):
+            # The query itself is wrong (syntax, unknown field, bad variable): say so as is.
+            extensions = dict(error.extensions or {})
+            extensions.setdefault("code", "VALIDATION" if original is None else INTERNAL)
+            return GraphQLError(
+                error.message,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions=extensions,
+            )
+        request_id = uuid.uuid4().hex[:12]
+        log.error("internal error %s", request_id, exc_info=original)
+        return GraphQLError(
+            f"internal error; quote request id {request_id} to the registry's operators",
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": INTERNAL, "requestId": request_id},
+        )

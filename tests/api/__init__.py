@@ -1,0 +1,1 @@
+"""HTTP tests of the GraphQL API and exports, on both backends."""
