@@ -66,4 +66,9 @@ def create_app(
             "organisation": actor.organisation_id,
         }
 
+    from api.exports import exports_router
+    from api.graphql.router import mount_graphql
+
+    mount_graphql(app, settings)
+    app.include_router(exports_router)
     return app
