@@ -61,6 +61,21 @@ class Settings(BaseSettings):
         Path("var/dev-signing-key.pem"),
         description="Ed25519 private key `registry token` signs local tokens with (embedded mode)",
     )
+    # Hardening (api/hardening.py).
+    cors_origins: str = Field(
+        "", description="comma-separated origins allowed by CORS; empty: none"
+    )
+    max_body_bytes: int = Field(1_000_000, ge=1024, description="largest request body accepted")
+    max_query_depth: int = Field(12, ge=2, description="deepest GraphQL selection accepted")
+    max_aliases: int = Field(30, ge=1, description="most aliases in one GraphQL operation")
+    max_tokens: int = Field(4000, ge=100, description="most tokens in one GraphQL document")
+    max_page_size: int = Field(100, ge=1, description="largest `first`/`last` a connection accepts")
+    auth_failure_limit: int = Field(
+        10, ge=1, description="failed authentications per client before it is throttled"
+    )
+    auth_failure_window_seconds: int = Field(
+        300, ge=1, description="window over which failed authentications are counted"
+    )
 
     @property
     def is_development(self) -> bool:
