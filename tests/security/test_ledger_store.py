@@ -17,7 +17,8 @@ from eventsourcing.domain import Aggregate, event
 
 from security.ledger.checkpoint import CheckpointSigner
 from security.ledger.leaf import fast_leaf_hash, leaf_for_event
-from security.ledger.ledger import AuditLedger
+from security.ledger.ledger import AuditLedger, EventNotInLedgerError
+from security.ledger.merkle import ProofError
 from security.ledger.proofs import to_json
 from security.ledger.verify import verify_proof, verify_store
 from tests.backends import POSTGRES_URL, Backend
@@ -237,6 +238,41 @@ def truncate_the_tail_and_its_leaves(backend: Backend) -> None:
             )
 
 
+def rewrite_a_leaf_to_match_a_changed_payload(backend: Backend) -> None:
+    """Change a payload and fix up its ledger row, as someone who knows the leaf format would."""
+    change_one_byte(backend)
+    target = event_ids(backend)[5]
+    leaves = ledger_table(backend, "leaves")
+    row = run(
+        backend,
+        "SELECT stream_id, version, topic, prev_stream_leaf_hash, position "
+        f"FROM {leaves} WHERE notification_id = ?",
+        target,
+    )[0]
+    prev = None if row[3] is None else bytes(row[3])
+    leaf = leaf_for_event(str(row[0]), int(row[1]), str(row[2]), state_of(backend, target), prev)
+    run(
+        backend,
+        f"UPDATE {leaves} SET payload_sha256 = ?, leaf_hash = ? WHERE position = ?",
+        leaf.payload_sha256,
+        leaf.leaf_hash,
+        int(row[4]),
+    )
+
+
+def rebuild_the_whole_ledger_after_a_change(backend: Backend) -> None:
+    """Change a payload, wipe the ledger and integrate everything again from scratch."""
+    change_one_byte(backend)
+    for name in ("leaves", "nodes", "checkpoints"):
+        run(backend, f"DELETE FROM {ledger_table(backend, name)}")
+    run(
+        backend,
+        f"UPDATE {ledger_table(backend, 'state')} SET tree_size = 0, last_notification_id = 0",
+    )
+    with AuditLedger(app_env(backend), None, application_name=APP) as rebuilt:
+        rebuilt.integrate()
+
+
 TAMPERING: dict[str, tuple[Callable[[Backend], None], str]] = {  # tampering, what verify says
     "one byte of one payload changed": (change_one_byte, "payload bytes differ"),
     "a row deleted": (delete_a_row, "missing from the store"),
@@ -247,6 +283,8 @@ TAMPERING: dict[str, tuple[Callable[[Backend], None], str]] = {  # tampering, wh
         truncate_the_tail_and_its_leaves,
         "deleted from the end",
     ),
+    "a ledger row rewritten to match": (rewrite_a_leaf_to_match_a_changed_payload, "chain broken"),
+    "the whole ledger rebuilt": (rebuild_the_whole_ledger_after_a_change, "does not match"),
 }
 
 
@@ -476,3 +514,34 @@ def test_integrating_while_the_application_writes_keeps_every_event_in_order(
     thread.join()
     assert ledger.integrate() == 27
     assert verify_store(app_env(backend), application_name=APP).ok
+
+
+def test_proofs_name_events_by_stream_and_version_or_notification_id(
+    app: Notebooks, ledger: AuditLedger, signer: CheckpointSigner
+) -> None:
+    ids = write_events(app, streams=2, notes=2)
+    ledger.integrate()
+    by_stream = ledger.inclusion_proof(stream_id=ids[1], version=2)
+    assert by_stream.notification_id is not None
+    by_id = ledger.inclusion_proof(notification_id=by_stream.notification_id)
+    assert by_id == by_stream
+    assert to_json(by_id).count(str(ids[1])) == 1
+    with pytest.raises(EventNotInLedgerError):
+        ledger.inclusion_proof(stream_id=ids[1], version=99)
+    with pytest.raises(ProofError):
+        ledger.consistency_proof(2, ledger.tree_size() + 1)
+    assert ledger.consistency_proof(0).path == ()
+
+
+def test_an_event_written_after_the_checkpoint_is_proved_once_a_new_checkpoint_covers_it(
+    app: Notebooks, ledger: AuditLedger, signer: CheckpointSigner
+) -> None:
+    write_events(app, streams=1, notes=0)
+    ledger.integrate()
+    ids = write_events(app, streams=1, notes=0)
+    ledger.integrate()
+    proof = ledger.inclusion_proof(stream_id=ids[0], version=1)
+    latest = ledger.latest_checkpoint()
+    assert latest is not None
+    assert proof.tree_size == latest.tree_size == 2
+    assert verify_proof(signer.verifier_key(), latest.note, to_json(proof)).ok
