@@ -1,4 +1,10 @@
-"""One batch of view writes inside one transaction: state updates run in order, appends in bulk."""
+"""One batch of view writes inside one transaction: state updates run in order, appends in bulk.
+
+Rows given to ``insert``, ``insert_many`` and ``append`` are sealed here (the columns
+``projections.schema.SEALED`` lists), so view code writes plain values and nothing reaches the
+database in the clear; handlers that ``execute`` their own UPDATE seal values with ``seal``
+and read them back with ``query(..., sealed=table)``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from projections.store import Params, Row, ViewCursor
+from projections.crypto import ViewCipher
+from projections.schema import SEALED
+from projections.store import Params, Row, ViewCursor, row_key
 
 LATE_AFTER = timedelta(days=30)
 """An event recorded this long after its valid period ended is flagged as recorded late."""
@@ -78,8 +86,9 @@ class ViewBatch:
     collects rows of append-only tables and writes each table with one ``executemany``.
     """
 
-    def __init__(self, cursor: ViewCursor) -> None:
+    def __init__(self, cursor: ViewCursor, cipher: ViewCipher) -> None:
         self._cursor = cursor
+        self.cipher = cipher
         self._appends: dict[str, list[Params]] = {}
         self._insert_sql: dict[tuple[str, tuple[str, ...]], str] = {}
         self.memo: dict[tuple[str, str], Any] = {}
@@ -88,22 +97,47 @@ class ViewBatch:
     def execute(self, sql: str, params: Params = ()) -> None:
         self._cursor.execute(sql, params)
 
-    def query(self, sql: str, params: Params = ()) -> list[Row]:
+    def query(self, sql: str, params: Params = (), *, sealed: str | None = None) -> list[Row]:
+        """Rows of a statement in this transaction; ``sealed``: open that table's columns."""
         self._cursor.execute(sql, params)
-        return self._cursor.fetchall()
+        rows = self._cursor.fetchall()
+        if sealed is not None and rows:
+            ids, columns = SEALED[sealed]
+            for row in rows:
+                row_id = row_key(ids, row)
+                for column in columns:
+                    if column in row:
+                        row[column] = self.cipher.open(sealed, column, row_id, row[column])
+        return rows
+
+    def seal(self, table: str, column: str, row_id: str, value: str | None) -> bytes | None:
+        """The stored form of one value (for handlers' own UPDATE statements)."""
+        return self.cipher.seal(table, column, row_id, value)
+
+    def _values(self, table: str, row: dict[str, Any]) -> tuple[Any, ...]:
+        spec = SEALED.get(table)
+        if spec is None:
+            return tuple(row.values())
+        ids, columns = spec
+        row_id = row_key(ids, row)
+        seal = self.cipher.seal
+        return tuple(
+            seal(table, column, row_id, value) if column in columns else value
+            for column, value in row.items()
+        )
 
     def append(self, table: str, row: dict[str, Any]) -> None:
         sql = self._insert(table, tuple(row))
-        self._appends.setdefault(sql, []).append(tuple(row.values()))
+        self._appends.setdefault(sql, []).append(self._values(table, row))
 
     def insert(self, table: str, row: dict[str, Any]) -> None:
         """Insert now (for state tables that later statements of the batch update)."""
-        self._cursor.execute(self._insert(table, tuple(row)), tuple(row.values()))
+        self._cursor.execute(self._insert(table, tuple(row)), self._values(table, row))
 
     def insert_many(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             sql = self._insert(table, tuple(rows[0]))
-            self._cursor.executemany(sql, [tuple(row.values()) for row in rows])
+            self._cursor.executemany(sql, [self._values(table, row) for row in rows])
 
     def flush(self) -> None:
         for sql, rows in self._appends.items():

@@ -37,7 +37,7 @@ class RegistryProjection(Projection[ViewStore]):
 
     def write_batch(self, cursor: ViewCursor, items: Sequence[Item]) -> None:
         """The batch's writes in the caller's transaction (which commits or rolls back)."""
-        batch = ViewBatch(cursor)
+        batch = ViewBatch(cursor, self.view.cipher)
         for event, tracking in items:
             handlers = self.handlers.for_class(type(event))
             if handlers:

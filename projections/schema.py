@@ -1,16 +1,38 @@
 """The view tables: portable SQL for SQLite and PostgreSQL; dates and times as sortable ISO text.
 
 No table holds personal data: contact persons appear by person id only, resolved at read time.
+No table holds free text in the clear: the columns ``SEALED`` lists are AES-256-GCM ciphertexts
+(``BYTEA``; ``BLOB`` on SQLite) bound to their table, column and row (``projections.crypto``).
+Partner search goes through the blind index ``view_partner_search``.
 """
 
 from __future__ import annotations
 
 TRACKING_TABLE = "view_tracking"
+FORMAT_TABLE = "view_format"
+VIEW_FORMAT = 2
+"""Layout version of the views; stored views of another version are dropped and rebuilt.
+1: plaintext text columns; 2: sealed text columns and the blind index."""
+
+SEALED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "view_history": (("record_id", "version"), ("reason",)),
+    "view_partners": (
+        ("partner_id",),
+        ("name", "acronym", "status_reason", "mission_context", "external_id"),
+    ),
+    "view_timeline": (("entry_id",), ("title", "reason")),
+    "view_engagements": (("engagement_id",), ("title", "summary", "location")),
+    "view_assessments": (("assessment_id",), ("title",)),
+    "view_mitigations": (("assessment_id", "mitigation_id"), ("measure", "owner")),
+}
+"""Per table: the columns naming a row (joined by U+001F for the associated data), and the
+sealed columns. Everything else is ids, dates, numbers or vocabulary codes, in the clear."""
 
 # Order matters for DROP (children first is not needed: there are no foreign keys).
 VIEW_TABLES = (
     "view_history",
     "view_partners",
+    "view_partner_search",
     "view_partner_countries",
     "view_partner_focus_areas",
     "view_partner_contacts",
@@ -26,6 +48,11 @@ VIEW_TABLES = (
 )
 
 VIEW_DDL = (
+    # Layout version of these tables (one row).
+    f"""CREATE TABLE IF NOT EXISTS {FORMAT_TABLE} (
+        id INTEGER PRIMARY KEY CHECK (id = 1), -- a single row
+        format INTEGER NOT NULL              -- VIEW_FORMAT the tables were created with
+    )""",
     # Position of the views in the application's log (one row per upstream application).
     f"""CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} (
         application_name TEXT PRIMARY KEY,   -- upstream application, e.g. PartnershipRegistry
@@ -40,7 +67,7 @@ VIEW_DDL = (
         position BIGINT NOT NULL,            -- notification id in the application's log
         actor_id TEXT NOT NULL,              -- subject id of the acting user
         actor_role TEXT NOT NULL,            -- role the actor acted in
-        reason TEXT NOT NULL,                -- why (may be empty)
+        reason BYTEA NOT NULL,               -- sealed: why (may be empty)
         recorded_at TEXT NOT NULL,           -- store time, ISO UTC with microseconds
         valid_start TEXT NOT NULL,           -- first day the event's valid time names
         valid_end TEXT NOT NULL,             -- last day of that period
@@ -50,23 +77,27 @@ VIEW_DDL = (
     # Current state of each partner organisation (names are organisations', not persons').
     """CREATE TABLE IF NOT EXISTS view_partners (
         partner_id TEXT PRIMARY KEY,         -- aggregate id
-        name TEXT NOT NULL,                  -- current name
-        sort_name TEXT COLLATE "C" NOT NULL, -- case-folded name; keyset (sort_name, partner_id)
-        acronym TEXT NOT NULL,               -- acronym, may be empty
-        search_text TEXT NOT NULL,           -- case-folded name, acronym and former names
+        name BYTEA NOT NULL,                 -- sealed: current name
+        acronym BYTEA NOT NULL,              -- sealed: acronym, may be empty
         kind TEXT NOT NULL,                  -- vocabulary PARTNER_KINDS
         scope TEXT NOT NULL,                 -- local | national | regional | international
         status TEXT NOT NULL,                -- registered,active,suspended,reinstated,closed
-        status_reason TEXT NOT NULL,         -- reason of the last status change
-        mission_context TEXT NOT NULL,       -- mission or operation context
-        external_id TEXT NOT NULL,           -- identifier in another system
+        status_reason BYTEA NOT NULL,        -- sealed: reason of the last status change
+        mission_context BYTEA NOT NULL,      -- sealed: mission or operation context
+        external_id BYTEA NOT NULL,          -- sealed: identifier in another system
         current_rating TEXT,                 -- rating of the latest finalised, live assessment
         last_engaged_on TEXT,                -- last day of the latest engagement's valid time
         registered_at TEXT NOT NULL,         -- recorded time of registration
         updated_at TEXT NOT NULL,            -- recorded time of the last event
         version INTEGER NOT NULL             -- aggregate version the row reflects
     )""",
-    "CREATE INDEX IF NOT EXISTS ix_partners_order ON view_partners (sort_name, partner_id)",
+    # Blind index of partners' names, acronyms and former names (projections.crypto).
+    """CREATE TABLE IF NOT EXISTS view_partner_search (
+        token BYTEA NOT NULL,                -- HMAC of a normalised word or word prefix
+        partner_id TEXT NOT NULL,            -- partner whose names hold it
+        PRIMARY KEY (token, partner_id)
+    )""",
+    "CREATE INDEX IF NOT EXISTS ix_partner_search ON view_partner_search (partner_id)",
     """CREATE TABLE IF NOT EXISTS view_partner_countries (
         partner_id TEXT NOT NULL,            -- partner
         country TEXT NOT NULL,               -- ISO 3166 code as the domain checked it
@@ -89,14 +120,14 @@ VIEW_DDL = (
         version INTEGER NOT NULL,            -- event version
         record_type TEXT NOT NULL,           -- aggregate class name
         kind TEXT NOT NULL,                  -- what happened, e.g. engagement, partner_suspended
-        title TEXT NOT NULL,                 -- title or summary (never personal data)
+        title BYTEA NOT NULL,                -- sealed: title or summary (never personal data)
         valid_start TEXT NOT NULL,           -- first day of the valid period (sort key)
         valid_end TEXT NOT NULL,             -- last day of the valid period
         valid_precision TEXT NOT NULL,       -- day | month | year
         recorded_at TEXT NOT NULL,           -- store time, ISO UTC with microseconds
         actor_id TEXT NOT NULL,              -- who recorded it
         actor_role TEXT NOT NULL,            -- in which role
-        reason TEXT NOT NULL,                -- why, may be empty
+        reason BYTEA NOT NULL,               -- sealed: why, may be empty
         recorded_late INTEGER NOT NULL,      -- 1 when recorded over 30 days after the period ended
         position BIGINT NOT NULL             -- notification id
     )""",
@@ -111,12 +142,12 @@ VIEW_DDL = (
     """CREATE TABLE IF NOT EXISTS view_engagements (
         engagement_id TEXT PRIMARY KEY,      -- aggregate id
         kind TEXT NOT NULL,                  -- vocabulary ENGAGEMENT_KINDS
-        title TEXT NOT NULL,                 -- title
-        summary TEXT NOT NULL,               -- summary, may be empty
+        title BYTEA NOT NULL,                -- sealed: title
+        summary BYTEA NOT NULL,              -- sealed: summary, may be empty
         valid_start TEXT NOT NULL,           -- when it happened (first day)
         valid_end TEXT NOT NULL,             -- last day (end date or end of the period)
         valid_precision TEXT NOT NULL,       -- day | month | year
-        location TEXT NOT NULL,              -- place or 'virtual'
+        location BYTEA NOT NULL,             -- sealed: place or 'virtual'
         confidentiality TEXT NOT NULL,       -- confidentiality level
         non_attribution INTEGER NOT NULL,    -- 1 under non-attribution
         status TEXT NOT NULL,                -- recorded | corrected | withdrawn
@@ -135,7 +166,7 @@ VIEW_DDL = (
         assessment_id TEXT PRIMARY KEY,      -- aggregate id
         partner_id TEXT NOT NULL,            -- assessed partner
         engagement_id TEXT,                  -- engagement it is for, if any
-        title TEXT NOT NULL,                 -- title, may be empty
+        title BYTEA NOT NULL,                -- sealed: title, may be empty
         status TEXT NOT NULL,                -- draft,submitted,finalised,superseded,withdrawn
         max_score INTEGER,                   -- highest likelihood x impact among its risks
         rating TEXT,                         -- rating of max_score (low ... high)
@@ -153,8 +184,8 @@ VIEW_DDL = (
         assessment_id TEXT NOT NULL,         -- assessment
         mitigation_id TEXT NOT NULL,         -- mitigation id
         partner_id TEXT NOT NULL,            -- partner the assessment concerns
-        measure TEXT NOT NULL,               -- what is done
-        owner TEXT NOT NULL,                 -- unit or function responsible
+        measure BYTEA NOT NULL,              -- sealed: what is done
+        owner BYTEA NOT NULL,                -- sealed: unit or function responsible
         due_on TEXT,                         -- due date
         status TEXT NOT NULL,                -- planned | in progress | done | dropped
         PRIMARY KEY (assessment_id, mitigation_id)

@@ -1,6 +1,8 @@
 """The views' storage: tables beside the events (SQLite file or PostgreSQL schema), and position.
 
 A library ``TrackingRecorder``: view rows and the tracking row are written in one transaction.
+The store carries the views' cipher (``projections.crypto``): writers seal text columns through
+``ViewBatch``; readers open them with ``query(..., sealed=table)`` or ``open_rows``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,15 @@ from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
-from projections.schema import TRACKING_TABLE, VIEW_DDL, VIEW_TABLES
+from projections.crypto import ViewCipher
+from projections.schema import (
+    FORMAT_TABLE,
+    SEALED,
+    TRACKING_TABLE,
+    VIEW_DDL,
+    VIEW_FORMAT,
+    VIEW_TABLES,
+)
 
 Row = dict[str, Any]
 Params = Sequence[Any]
@@ -87,22 +97,23 @@ class ViewStore(TrackingRecorder):
     all of them in the same transaction: a reader that sees position N sees N in every view.
     """
 
-    def __init__(self, datastore: SQLiteDatastore | PostgresDatastore) -> None:
+    def __init__(self, datastore: SQLiteDatastore | PostgresDatastore, cipher: ViewCipher) -> None:
         self.datastore = datastore
+        self.cipher = cipher
         self.is_postgres = isinstance(datastore, PostgresDatastore)
         self._schema = datastore.schema if isinstance(datastore, PostgresDatastore) else ""
         self._write_lock = threading.Lock()
 
     @classmethod
     def for_application(cls, app: Any) -> ViewStore:
-        """The store beside ``app``'s events (reuses its connection pool)."""
+        """The store beside ``app``'s events (reuses its connection pool), under its views key."""
         datastore = getattr(app.factory, "datastore", None)
         if not isinstance(datastore, SQLiteDatastore | PostgresDatastore):
             raise TypeError(
                 "views need the SQLite or PostgreSQL persistence module, "
                 f"not {type(app.factory).__name__}"
             )
-        return cls(datastore)
+        return cls(datastore, ViewCipher.for_application(app))
 
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[ViewCursor]:
@@ -127,16 +138,31 @@ class ViewStore(TrackingRecorder):
             self.create_tables(cursor)
 
     def create_tables(self, cursor: ViewCursor) -> None:
+        """Create missing tables; views of another layout (e.g. plaintext) are dropped first.
+
+        Dropping resets the position too, so followers replay the whole log into the new layout.
+        """
+        cursor.execute(self._ddl(VIEW_DDL[0]))
+        cursor.execute(f"SELECT format FROM {FORMAT_TABLE} WHERE id = 1")  # noqa: S608
+        found = cursor.fetchone()
+        if found is None or int(found["format"]) != VIEW_FORMAT:
+            self.drop_tables(cursor)
         for statement in VIEW_DDL:
             cursor.execute(self._ddl(statement))
+        cursor.execute(
+            f"INSERT INTO {FORMAT_TABLE} (id, format) VALUES (1, ?) ON CONFLICT (id) DO NOTHING",  # noqa: S608
+            (VIEW_FORMAT,),
+        )
 
     def drop_tables(self, cursor: ViewCursor) -> None:
-        for table in (*VIEW_TABLES, TRACKING_TABLE):
+        for table in (*VIEW_TABLES, TRACKING_TABLE, FORMAT_TABLE):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
     def _ddl(self, statement: str) -> str:
         # Byte-order collation on both backends, so keyset pages sort the same everywhere.
-        return statement if self.is_postgres else statement.replace(' COLLATE "C"', "")
+        if self.is_postgres:
+            return statement
+        return statement.replace(' COLLATE "C"', "").replace("BYTEA", "BLOB")
 
     # Tracking (the library's TrackingRecorder interface).
 
@@ -174,8 +200,34 @@ class ViewStore(TrackingRecorder):
 
     # Reading.
 
-    def query(self, sql: str, params: Params = ()) -> list[Row]:
-        """Rows of one read-only statement (``?`` parameters, ``view_*`` table names)."""
+    def query(self, sql: str, params: Params = (), *, sealed: str | None = None) -> list[Row]:
+        """Rows of one read-only statement (``?`` parameters, ``view_*`` table names).
+
+        ``sealed`` names the table whose sealed columns the rows hold: they come back opened
+        (the rows must include that table's id columns). Without it they stay ciphertext.
+        """
         with self.transaction(commit=False) as cursor:
             cursor.execute(sql, params)
-            return cursor.fetchall()
+            rows = cursor.fetchall()
+        return rows if sealed is None else self.open_rows(sealed, rows)
+
+    def open_rows(self, table: str, rows: list[Row]) -> list[Row]:
+        """Decrypt, in place, the sealed columns of ``table`` present in ``rows``."""
+        spec = SEALED.get(table)
+        if spec is None or not rows:
+            return rows
+        ids, columns = spec
+        present = [c for c in columns if c in rows[0]]
+        open_value = self.cipher.open
+        for row in rows:
+            row_id = row_key(ids, row)
+            for column in present:
+                row[column] = open_value(table, column, row_id, row[column])
+        return rows
+
+
+def row_key(ids: tuple[str, ...], row: Row) -> str:
+    """The row id sealed values of a row are bound to: its id columns, joined by U+001F."""
+    if len(ids) == 1:
+        return str(row[ids[0]])
+    return "\x1f".join(str(row[c]) for c in ids)

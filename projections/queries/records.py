@@ -1,7 +1,8 @@
 """Per-record reads: history, engagements, assessments, decisions, mitigations, risk register.
 
 Every loader takes many partner (or record) ids and answers with one query, so nested lists
-in a GraphQL page never cost a query per row.
+in a GraphQL page never cost a query per row. Sealed columns (reasons, titles, summaries,
+locations, measures, owners) come back decrypted (``ViewStore.query(..., sealed=table)``).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ def histories(
         " recorded_at, valid_start, valid_end, valid_precision, position"
         f" FROM view_history WHERE {ids} ORDER BY record_id, version",
         params,
+        sealed="view_history",
     ):
         found[row["record_id"]].append(HistoryEvent(**row))
     return found
@@ -85,14 +87,21 @@ def version_as_of(store: ViewStore, record_id: object, recorded_at: str) -> int 
 
 
 def _by_partner(
-    store: ViewStore, sql: str, partner_ids: Iterable[object], scope: Scope, order: str
+    store: ViewStore,
+    sql: str,
+    partner_ids: Iterable[object],
+    scope: Scope,
+    order: str,
+    sealed: str | None = None,
 ) -> dict[str, list[Row]]:
     wanted = [str(p) for p in partner_ids]
     ids, params = id_list("x.partner_id", wanted)
     allowed, scope_params = scoped("x.partner_id", scope)
     found: dict[str, list[Row]] = {p: [] for p in wanted}
     for row in store.query(
-        f"{sql} WHERE {ids} AND {allowed} ORDER BY {order}", [*params, *scope_params]
+        f"{sql} WHERE {ids} AND {allowed} ORDER BY {order}",
+        [*params, *scope_params],
+        sealed=sealed,
     ):
         found[row["partner_id"]].append(row)
     return found
@@ -109,6 +118,7 @@ def engagements_for_partners(
         partner_ids,
         scope,
         "e.valid_start DESC, e.recorded_at DESC, e.engagement_id",
+        "view_engagements",
     )
 
 
@@ -122,6 +132,7 @@ def assessments_for_partners(
         partner_ids,
         scope,
         "x.opened_on DESC, x.recorded_at DESC, x.assessment_id",
+        "view_assessments",
     )
 
 
@@ -150,6 +161,7 @@ def open_mitigations_for_partners(
         partner_ids,
         scope,
         "x.due_on, x.assessment_id, x.mitigation_id",
+        "view_mitigations",
     )
 
 
@@ -192,9 +204,12 @@ def risk_register(
         params += id_params
     partners = store.query(
         "SELECT p.partner_id, p.name, p.kind, p.status, p.current_rating FROM view_partners p"  # noqa: S608
-        f" WHERE {' AND '.join(where)} ORDER BY p.sort_name, p.partner_id",
+        f" WHERE {' AND '.join(where)}",
         params,
+        sealed="view_partners",
     )
+    # Names are sealed: ordered here, by (case-folded name, id) as the partners list is.
+    partners.sort(key=lambda p: (str(p["name"]).casefold(), str(p["partner_id"])))
     ids = [p["partner_id"] for p in partners]
     mitigations = open_mitigations_for_partners(store, ids, scope=scope)
     overdue = overdue_decisions_for_partners(store, ids, today=today, scope=scope)

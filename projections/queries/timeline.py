@@ -1,4 +1,8 @@
-"""Timeline across partners: date overlap (month/year aware), kinds, partners, keyset pages."""
+"""Timeline across partners: date overlap (month/year aware), kinds, partners, keyset pages.
+
+Order and filters use clear columns (valid and recorded time, kind, ids); titles and reasons
+are sealed and decrypted for the entries returned.
+"""
 
 from __future__ import annotations
 
@@ -169,23 +173,26 @@ def _entries(store: ViewStore, rows: list[Row], scope: Scope) -> list[TimelineEn
         if _visible(row["partner_id"], scope):
             partners.setdefault(row["entry_id"], []).append((row["partner_id"], row["kind"]))
     entries: dict[str, TimelineEntry] = {}
+    open_value = store.cipher.open
     for r in rows:
         if r["entry_id"] in entries:
             continue
         concerned = partners.get(r["entry_id"], [])
+        title = open_value("view_timeline", "title", r["entry_id"], r["title"])
+        reason = open_value("view_timeline", "reason", r["entry_id"], r["reason"])
         entries[r["entry_id"]] = TimelineEntry(
             entry_id=r["entry_id"],
             record_id=r["record_id"],
             version=int(r["version"]),
             record_type=r["record_type"],
             kind=r["kind"],
-            title=r["title"],
+            title=title or "",
             valid_time=ValidTime(date.fromisoformat(r["valid_start"]), r["valid_precision"]),
             valid_end=date.fromisoformat(r["valid_end"]),
             recorded_at=r["recorded_at"],
             actor_id=r["actor_id"],
             actor_role=r["actor_role"],
-            reason=r["reason"],
+            reason=reason or "",
             recorded_late=bool(r["recorded_late"]),
             partner_ids=tuple(p for p, _ in concerned),
             partner_kinds=tuple(dict.fromkeys(k for _, k in concerned if k)),

@@ -1,4 +1,7 @@
-"""Engagements view: each engagement, its partners and roles; feeds partners' last-engaged date."""
+"""Engagements view: each engagement, its partners and roles; feeds partners' last-engaged date.
+
+Title, summary and location are sealed (``projections.schema.SEALED``).
+"""
 
 from __future__ import annotations
 
@@ -85,7 +88,9 @@ def engagement_corrected(batch: ViewBatch, event: Any, fact: Fact) -> None:
         columns["non_attribution"] = int(bool(changes["non_attribution"]))
     if "location" in changes or "virtual" in changes:
         row = batch.query(
-            "SELECT location FROM view_engagements WHERE engagement_id = ?", (fact.record_id,)
+            "SELECT engagement_id, location FROM view_engagements WHERE engagement_id = ?",
+            (fact.record_id,),
+            sealed="view_engagements",
         )
         location = changes.get("location", row[0]["location"] if row else "")
         columns["location"] = "virtual" if changes.get("virtual") else location
@@ -103,6 +108,11 @@ def engagement_corrected(batch: ViewBatch, event: Any, fact: Fact) -> None:
         elif row:
             end: ValidTime | None = changes["end"]
             columns["valid_end"] = end.end.isoformat() if end else row[0]["valid_end"]
+    for column in ("title", "summary", "location"):
+        if column in columns:
+            columns[column] = batch.seal(
+                "view_engagements", column, fact.record_id, columns[column]
+            )
     assignments = ", ".join(f"{c} = ?" for c in columns)
     batch.execute(
         f"UPDATE view_engagements SET {assignments} WHERE engagement_id = ?",  # noqa: S608
@@ -112,7 +122,9 @@ def engagement_corrected(batch: ViewBatch, event: Any, fact: Fact) -> None:
         _set_partners(batch, fact.record_id, changes["partners"])
     refresh_last_engaged(batch, event.partner_ids)
     title = batch.query(
-        "SELECT title FROM view_engagements WHERE engagement_id = ?", (fact.record_id,)
+        "SELECT engagement_id, title FROM view_engagements WHERE engagement_id = ?",
+        (fact.record_id,),
+        sealed="view_engagements",
     )
     name = title[0]["title"] if title else fact.record_id
     add_entry(batch, fact, "engagement_corrected", f"corrected: {name}", event.partner_ids)

@@ -1,4 +1,9 @@
-"""Partners view: each organisation's current profile, status and rating, for lists and filters."""
+"""Partners view: each organisation's current profile, status and rating, for lists and filters.
+
+Names, acronym, status reason, mission context and external id are sealed (``ViewBatch``);
+the blind index ``view_partner_search`` holds HMAC tokens of the name, acronym and former
+names' words and word prefixes (``projections.crypto``).
+"""
 
 from __future__ import annotations
 
@@ -12,19 +17,18 @@ from projections.views.timeline import add_entry
 P = PartnerOrganisation
 
 
-def search_text(profile: Profile) -> str:
-    """Case-folded words a free-text search matches: name, acronym, former names."""
-    return " ".join(
-        p.casefold() for p in (profile.name, profile.acronym, *profile.former_names) if p
-    )
+def searchable(profile: Profile) -> list[str]:
+    """The texts a free-text search matches: name, acronym, former names."""
+    return [p for p in (profile.name, profile.acronym, *profile.former_names) if p]
+
+
+_SEALED_PROFILE = ("name", "acronym", "mission_context", "external_id")
 
 
 def _profile_columns(profile: Profile) -> dict[str, Any]:
     return {
         "name": profile.name,
-        "sort_name": profile.name.casefold(),
         "acronym": profile.acronym,
-        "search_text": search_text(profile),
         "kind": profile.kind,
         "scope": profile.scope,
         "mission_context": profile.mission_context,
@@ -32,9 +36,17 @@ def _profile_columns(profile: Profile) -> dict[str, Any]:
     }
 
 
-def _replace_lists(batch: ViewBatch, partner_id: str, profile: Profile) -> None:
-    batch.execute("DELETE FROM view_partner_countries WHERE partner_id = ?", (partner_id,))
-    batch.execute("DELETE FROM view_partner_focus_areas WHERE partner_id = ?", (partner_id,))
+def _replace_lists(batch: ViewBatch, partner_id: str, profile: Profile, *, new: bool) -> None:
+    if not new:
+        for table in ("view_partner_countries", "view_partner_focus_areas", "view_partner_search"):
+            batch.execute(f"DELETE FROM {table} WHERE partner_id = ?", (partner_id,))  # noqa: S608
+    batch.insert_many(
+        "view_partner_search",
+        [
+            {"token": token, "partner_id": partner_id}
+            for token in batch.cipher.index_tokens(searchable(profile))
+        ],
+    )
     batch.insert_many(
         "view_partner_countries",
         [{"partner_id": partner_id, "country": c} for c in dict.fromkeys(profile.countries)],
@@ -49,8 +61,16 @@ def partner_name(batch: ViewBatch, partner_id: str) -> str:
     known = batch.memo.get(("partner_name", partner_id))
     if known is not None:
         return str(known)
-    rows = batch.query("SELECT name FROM view_partners WHERE partner_id = ?", (partner_id,))
-    return str(rows[0]["name"]) if rows else partner_id
+    rows = batch.query(
+        "SELECT partner_id, name FROM view_partners WHERE partner_id = ?",
+        (partner_id,),
+        sealed="view_partners",
+    )
+    if not rows:
+        return partner_id
+    name = str(rows[0]["name"])
+    batch.memo["partner_name", partner_id] = name
+    return name
 
 
 @HANDLERS.on(P.Event)
@@ -80,7 +100,7 @@ def partner_registered(batch: ViewBatch, event: Any, fact: Fact) -> None:
             "version": fact.version,
         },
     )
-    _replace_lists(batch, fact.record_id, profile)
+    _replace_lists(batch, fact.record_id, profile, new=True)
     batch.memo["partner_name", fact.record_id] = profile.name
     add_entry(batch, fact, "partner_registered", f"{profile.name} registered", [fact.record_id])
 
@@ -88,12 +108,14 @@ def partner_registered(batch: ViewBatch, event: Any, fact: Fact) -> None:
 @HANDLERS.on(P.ProfileUpdated)
 def partner_profile_updated(batch: ViewBatch, event: Any, fact: Fact) -> None:
     columns = _profile_columns(event.profile)
+    for column in _SEALED_PROFILE:
+        columns[column] = batch.seal("view_partners", column, fact.record_id, columns[column])
     assignments = ", ".join(f"{column} = ?" for column in columns)
     batch.execute(
         f"UPDATE view_partners SET {assignments} WHERE partner_id = ?",  # noqa: S608 (fixed names)
         (*columns.values(), fact.record_id),
     )
-    _replace_lists(batch, fact.record_id, event.profile)
+    _replace_lists(batch, fact.record_id, event.profile, new=False)
     batch.memo["partner_name", fact.record_id] = event.profile.name
 
 
@@ -129,7 +151,13 @@ def partner_status_changed(batch: ViewBatch, event: Any, fact: Fact) -> None:
     batch.execute(
         "UPDATE view_partners SET status = ?, status_reason = ?, version = ?, updated_at = ?"
         " WHERE partner_id = ?",
-        (status, fact.reason, fact.version, fact.recorded_at, fact.record_id),
+        (
+            status,
+            batch.seal("view_partners", "status_reason", fact.record_id, fact.reason),
+            fact.version,
+            fact.recorded_at,
+            fact.record_id,
+        ),
     )
     name = partner_name(batch, fact.record_id)
     add_entry(batch, fact, f"partner_{verb}", f"{name} {verb}", [fact.record_id])

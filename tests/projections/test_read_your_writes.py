@@ -30,7 +30,8 @@ def test_another_process_waits_on_the_tracking_row_written_by_the_worker(
         with ViewFollower(worker_app, poll_interval=0.05):
             recorded = registry.register_partner("Gamma", "trade union", "national")
             TrackingWaiter(store, registry.name).wait_until_projected(recorded.position, 5)
-            assert store.query("SELECT name FROM view_partners") == [{"name": "Gamma"}]
+            rows = store.query("SELECT partner_id, name FROM view_partners", sealed="view_partners")
+            assert rows == [{"partner_id": str(recorded.id), "name": "Gamma"}]
     finally:
         worker_app.close()
 

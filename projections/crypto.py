@@ -1,0 +1,176 @@
+"""Encryption at rest for the views: sealed text columns and a blind index for name search.
+
+The events are encrypted (``security.envelope``); the views beside them must not leak what the
+events hide. Every free-text column of every view (names, acronyms, titles, summaries, reasons,
+locations, measures, ...; ``projections.schema.SEALED`` lists them) is stored as
+
+    b"\\x01" || nonce (12 random bytes) || AES-256-GCM(padded UTF-8 text) || tag (16 bytes)
+
+with associated data ``b"registry-views/1" 0 table 0 column 0 row id``, so a ciphertext moved to
+another table, column or row fails to decrypt (``ViewIntegrityError``). Plaintext is padded to
+a multiple of 16 bytes (0x80 then zeros) so ciphertext lengths reveal lengths only coarsely.
+Ids, dates, numbers and vocabulary codes (kind, scope, status, rating, country, focus area)
+stay in the clear: queries filter and sort on them.
+
+Keys. One data key per upstream application from the registry's key store,
+``KeyStore.data_key_for_stream("views:<application name>")`` (the store has no purpose for
+views; a stream key with this reserved subject never matches an event's stream id, and the
+envelope refuses a key whose subject is not the event's stream). Like every data key it is
+wrapped by the master key, so rotating the master key re-wraps it and the views need no
+re-encryption. Two sub-keys are derived from it with HKDF-SHA256: one for AES-GCM, one for the
+blind index. One ``AESGCM`` object serves every value.
+
+Nonces are random; keep well under 2**32 encryptions per views key (each rebuild re-encrypts
+every sealed value once; a registry of a million events can be rebuilt hundreds of times).
+
+Blind index (search). A partner's name, acronym and former names are split into words:
+Unicode NFKD, accents (combining marks) removed, case-folded, runs of letters and digits. Each
+word is indexed whole, and so is each of its prefixes of 3 to ``MAX_PREFIX`` characters. A
+token is stored as HMAC-SHA256(index key, token) truncated to 16 bytes
+(``view_partner_search``). A search string is split the same way; a partner matches when it
+has every query word: a word of 3 or more characters matches any indexed word starting with it
+(query words longer than ``MAX_PREFIX`` are cut to ``MAX_PREFIX``), a shorter word (e.g. the
+acronym "HD") only an equal word. So search is **word-prefix matching, in any word order**,
+no longer arbitrary substring matching: "peace" finds "Peacebuilding Centre", "femmes paix" finds
+"Femmes pour la Paix", "ace" no longer finds "Peace". The index reveals which partners share a
+word or prefix (equality), not the words; an attacker who can guess names can test guesses
+only with the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+FORMAT = b"\x01"
+NONCE_SIZE = 12
+PAD_BLOCK = 16
+TOKEN_SIZE = 16
+MIN_PREFIX = 3
+MAX_PREFIX = 24
+VIEWS_KEY_PREFIX = "views:"
+"""Subject prefix of the views' data key in ``registry_keys`` (a reserved stream subject)."""
+
+_AAD_PREFIX = b"registry-views/1\x00"
+_WORD = re.compile(r"[^\W_]+")
+_NONCE_POOL = 4096
+
+
+class ViewIntegrityError(Exception):
+    """A sealed view value does not decrypt: wrong key, or moved to another table/column/row."""
+
+
+def _derive(secret: bytes, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(secret)
+
+
+def words(text: str) -> list[str]:
+    """Normalised words of ``text``: NFKD, combining marks removed, case-folded, alphanumeric."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _WORD.findall(stripped.casefold())
+
+
+def index_terms(texts: Iterable[str]) -> set[str]:
+    """What the blind index holds for these texts: every word, and its prefixes of 3+ chars."""
+    terms: set[str] = set()
+    for text in texts:
+        for word in words(text):
+            terms.add(word[:MAX_PREFIX])
+            for end in range(MIN_PREFIX, min(len(word), MAX_PREFIX) + 1):
+                terms.add(word[:end])
+    return terms
+
+
+def query_terms(text: str) -> list[str]:
+    """The index terms a search must all match (see the module docstring)."""
+    return list(dict.fromkeys(word[:MAX_PREFIX] for word in words(text)))
+
+
+class ViewCipher:
+    """Seals and opens view values, and computes blind-index tokens, under one views key."""
+
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) != 32:
+            raise ValueError("the views key must be 32 bytes")
+        self._aead = AESGCM(_derive(secret, b"registry-views/aes-256-gcm/1"))
+        self._index_key = _derive(secret, b"registry-views/blind-index/1")
+        self._nonces = b""
+        self._nonce_at = 0
+        self._nonce_lock = threading.Lock()
+
+    @classmethod
+    def for_application(cls, app: Any) -> ViewCipher:
+        """The cipher under ``app``'s views key, from the key store of its envelope mapper."""
+        envelope = getattr(getattr(app, "mapper", None), "envelope", None)
+        keys = getattr(envelope, "keys", None)
+        if keys is None:
+            raise TypeError(
+                "views need the application's envelope mapper (security.envelope:EnvelopeMapper)"
+                " to get their key"
+            )
+        key = keys.data_key_for_stream(VIEWS_KEY_PREFIX + str(app.name))
+        if key.secret is None:
+            raise ViewIntegrityError(f"the views key of {app.name} has been destroyed")
+        return cls(key.secret)
+
+    # Values.
+
+    def _nonce(self) -> bytes:
+        # Random bytes drawn in blocks (one system call per 4096 values); never handed out twice.
+        with self._nonce_lock:
+            at = self._nonce_at
+            if at + NONCE_SIZE > len(self._nonces):
+                self._nonces = os.urandom(NONCE_SIZE * _NONCE_POOL)
+                at = 0
+            self._nonce_at = at + NONCE_SIZE
+            return self._nonces[at : at + NONCE_SIZE]
+
+    def seal(self, table: str, column: str, row_id: str, value: str | None) -> bytes | None:
+        """The stored form of ``value`` in ``table.column`` of row ``row_id`` (None stays None)."""
+        if value is None:
+            return None
+        data = value.encode()
+        data += b"\x80" + bytes(-(len(data) + 1) % PAD_BLOCK)
+        nonce = self._nonce()
+        aad = b"%s%s\x00%s\x00%s" % (_AAD_PREFIX, table.encode(), column.encode(), row_id.encode())
+        return FORMAT + nonce + self._aead.encrypt(nonce, data, aad)
+
+    def open(self, table: str, column: str, row_id: str, stored: Any) -> str | None:
+        """The text sealed by ``seal`` (None stays None)."""
+        if stored is None:
+            return None
+        raw = bytes(stored)
+        if raw[:1] != FORMAT:
+            raise ViewIntegrityError(f"{table}.{column} of {row_id}: not a sealed view value")
+        aad = b"%s%s\x00%s\x00%s" % (_AAD_PREFIX, table.encode(), column.encode(), row_id.encode())
+        try:
+            data = self._aead.decrypt(raw[1 : 1 + NONCE_SIZE], raw[1 + NONCE_SIZE :], aad)
+        except InvalidTag:
+            raise ViewIntegrityError(
+                f"{table}.{column} of {row_id} does not decrypt (wrong key, or moved)"
+            ) from None
+        return data[: data.rindex(b"\x80")].decode()
+
+    # Blind index.
+
+    def token(self, term: str) -> bytes:
+        return hmac.new(self._index_key, term.encode(), hashlib.sha256).digest()[:TOKEN_SIZE]
+
+    def index_tokens(self, texts: Iterable[str]) -> list[bytes]:
+        """Tokens to store for a partner's names (sorted, so rows are written in one order)."""
+        return sorted(self.token(term) for term in index_terms(texts))
+
+    def query_tokens(self, text: str) -> list[bytes]:
+        return [self.token(term) for term in query_terms(text)]
