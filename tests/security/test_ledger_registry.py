@@ -33,6 +33,7 @@ def test_the_ledger_still_verifies_after_a_person_key_is_destroyed(backend: Back
                 "Association des Femmes Juristes", sorted(PARTNER_KINDS)[0], sorted(SCOPES)[0]
             ).id
             person_id = app.add_contact_person(partner_id, "Amina Zarafshan").item_id
+        assert person_id is not None
         ledger.integrate()
         before = ledger.checkpoint()
         first = ledger.store.find_leaf(position=0)
