@@ -22,11 +22,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from graphql import (
-    ArgumentNode,
     GraphQLError,
-    IntValueNode,
-    ValidationRule,
-    VariableNode,
 )
 from strawberry.extensions import (
     DisableIntrospection,
@@ -50,7 +46,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 DEV_SIGNING_KEY_FILE = Path("var/dev-signing-key.pem")
 REQUEST_ID_HEADER = "X-Request-ID"
-PAGE_ARGUMENTS = frozenset({"first", "last"})
 
 _request_id: ContextVar[str | None] = ContextVar("registry_request_id", default=None)
 
@@ -145,6 +140,8 @@ def graphql_router_options(settings: Settings) -> dict[str, Any]:
 def hardening_extensions(settings: Settings) -> list[type[SchemaExtension]]:
     """Schema extension classes: limits always; introspection and suggestions off in production.
 
+    The page size cap is the resolvers' (``first`` clamped to 100, as the contract says).
+
     Classes, not instances, so each request gets its own (strawberry shares instances across
     requests). List them after the schema's own error extension, ``[TypedErrors, *these]``, so
     they see errors first: internal ones masked with the request id of ``X-Request-ID``.
@@ -154,7 +151,6 @@ def hardening_extensions(settings: Settings) -> list[type[SchemaExtension]]:
         _bound(QueryDepthLimiter, max_depth=settings.max_query_depth),
         _bound(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
         _bound(MaxTokensLimiter, max_token_count=settings.max_tokens),
-        _bound(PageSizeCap, max_page_size=settings.max_page_size),
     ]
     if settings.env == "production":
         extensions += [DisableIntrospection, NoSuggestions]
@@ -207,38 +203,6 @@ class MaskInternalErrors(SchemaExtension):
             path=error.path,
             extensions={"code": "INTERNAL", "requestId": request_id},
         )
-
-
-class PageSizeCap(SchemaExtension):
-    """Refuses ``first``/``last`` above the cap, written inline or passed as a variable."""
-
-    def __init__(self, max_page_size: int) -> None:
-        self.max_page_size = max_page_size
-
-    def on_operation(self) -> Iterator[None]:
-        variables = self.execution_context.variables or {}
-        cap = self.max_page_size
-
-        class Rule(ValidationRule):
-            def enter_argument(self, node: ArgumentNode, *_args: Any) -> None:
-                if node.name.value not in PAGE_ARGUMENTS:
-                    return
-                value: Any = None
-                if isinstance(node.value, IntValueNode):
-                    value = int(node.value.value)
-                elif isinstance(node.value, VariableNode):
-                    value = variables.get(node.value.name.value)
-                if isinstance(value, int) and value > cap:
-                    self.report_error(
-                        GraphQLError(
-                            f"{node.name.value}: at most {cap} items a page, not {value}",
-                            node,
-                            extensions={"code": "VALIDATION", "field": node.name.value},
-                        )
-                    )
-
-        self.execution_context.validation_rules = (*self.execution_context.validation_rules, Rule)
-        yield
 
 
 def _errors(execution_context: Any) -> list[GraphQLError]:

@@ -69,7 +69,6 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(12, ge=2, description="deepest GraphQL selection accepted")
     max_aliases: int = Field(30, ge=1, description="most aliases in one GraphQL operation")
     max_tokens: int = Field(4000, ge=100, description="most tokens in one GraphQL document")
-    max_page_size: int = Field(100, ge=1, description="largest `first`/`last` a connection accepts")
     auth_failure_limit: int = Field(
         10, ge=1, description="failed authentications per client before it is throttled"
     )
