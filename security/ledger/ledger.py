@@ -69,8 +69,8 @@ class AuditLedger:
         return self.integrator.sign_checkpoint(size)
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
-        found = self.store.checkpoints()
-        return found[-1] if found else None
+        found = self.store.checkpoints(latest=True)
+        return found[0] if found else None
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         """Every checkpoint kept in the store, oldest first (for export)."""

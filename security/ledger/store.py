@@ -373,17 +373,29 @@ class LedgerStore:
                 inner.execute(query, params, binary=True)
             return list(inner.fetchall())
 
-    def checkpoints(self) -> list[StoredCheckpoint]:
-        query = (
-            f"SELECT tree_size, root_hash, note, created_at FROM {self.checkpoints_table} "  # noqa: S608
-            "ORDER BY tree_size"
-        )
+    def checkpoints(
+        self, *, tree_size: int | None = None, latest: bool = False
+    ) -> list[StoredCheckpoint]:
+        """Kept checkpoints, oldest first; or the one at `tree_size`; or only the latest."""
+        query = f"SELECT tree_size, root_hash, note, created_at FROM {self.checkpoints_table}"  # noqa: S608
+        params: list[object] = []
+        if tree_size is not None:
+            query += self.dialect.sql(" WHERE tree_size = %s")
+            params.append(tree_size)
+        query += " ORDER BY tree_size DESC LIMIT 1" if latest else " ORDER BY tree_size"
         return [
             StoredCheckpoint(
                 int(r["tree_size"]), bytes(r["root_hash"]), str(r["note"]), int(r["created_at"])
             )
-            for r in self._select(query, [])
+            for r in self._select(query, params)
         ]
+
+    def count_events_after(self, notification_id: int) -> int:
+        """Stored events not integrated yet (newer than the last integrated notification id)."""
+        events = self.dialect.table(self.recorder.events_table_name)  # type: ignore[attr-defined]
+        column = "rowid" if self.dialect.name == "sqlite" else "notification_id"
+        query = self.dialect.sql(f"SELECT COUNT(*) AS n FROM {events} WHERE {column} > %s")  # noqa: S608
+        return int(self._select(query, [notification_id])[0]["n"])
 
     # Writes ----------------------------------------------------------------------------------
 

@@ -166,12 +166,7 @@ def _verify(
             problem=failure.problem,
             notes=notes,
         )
-    top = store.recorder.max_notification_id() or 0
-    pending = (
-        0
-        if top <= last_id
-        else len(store.recorder.select_notifications(last_id, 1_000_000, inclusive_of_start=False))
-    )
+    pending = store.count_events_after(last_id)
     return VerificationResult(True, size, root, checked=size, pending=pending, notes=notes)
 
 
