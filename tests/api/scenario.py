@@ -56,8 +56,8 @@ def finalised_assessment(api: Api, partner: str, likelihood: int = 3) -> str:
               owner: "Human Rights", due: "2030-06-30") { id } }""",
         {"a": opened},
     )
-    api.data('mutation($a: ID!) { submitRiskAssessment(assessmentId: $a) { id } }', {"a": opened})
-    api.data('mutation($a: ID!) { finaliseRiskAssessment(assessmentId: $a) { id } }', {"a": opened})
+    api.data("mutation($a: ID!) { submitRiskAssessment(assessmentId: $a) { id } }", {"a": opened})
+    api.data("mutation($a: ID!) { finaliseRiskAssessment(assessmentId: $a) { id } }", {"a": opened})
     return str(opened)
 
 
@@ -101,7 +101,9 @@ def tell(api: Api) -> Story:
         role="recorder",
     )
     for p in (partner, other):
-        api.data("mutation($p: ID!) { activatePartner(partnerId: $p) { id } }", {"p": p}, role="recorder")
+        api.data(
+            "mutation($p: ID!) { activatePartner(partnerId: $p) { id } }", {"p": p}, role="recorder"
+        )
     engagement = api.data(
         f"""mutation($p: ID!, $o: ID!) {{ recordEngagement(input: {{kind: "roundtable",
               title: "Women's consultation on the local peace agreement", on: "2024-03",

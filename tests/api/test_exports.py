@@ -12,7 +12,9 @@ from tests.api.conftest import Api, raw
 from tests.api.scenario import tell
 
 
-def _get(api: Api, path: str, role: str = "recorder", org: str | None = None) -> tuple[int, str, str]:
+def _get(
+    api: Api, path: str, role: str = "recorder", org: str | None = None
+) -> tuple[int, str, str]:
     response = api.client.get(path, headers={"Authorization": f"Bearer {api.token(role, org)}"})
     return response.status_code, response.headers.get("content-type", ""), response.text
 

@@ -25,7 +25,9 @@ def _many(api: Api, count: int) -> None:
 
 
 def _page(api: Api, first: int, after: str | None = None, **kw: Any) -> Any:
-    return api.data(PAGE, {"first": first, "after": after, "f": kw.pop("f", None)}, **kw)["partners"]
+    return api.data(PAGE, {"first": first, "after": after, "f": kw.pop("f", None)}, **kw)[
+        "partners"
+    ]
 
 
 def test_page_sizes_0_1_100_and_101_capped_at_100(api: Api) -> None:
@@ -55,7 +57,9 @@ def test_a_cursor_works_only_for_the_caller_and_filter_it_was_minted_for(api: Ap
     for kw in ({"subject": "bob"}, {"subject": "alice", "role": "evaluator"}):
         error = api.error(PAGE, {"first": 5, "after": cursor}, **kw)
         assert error["extensions"] == {"code": "VALIDATION", "field": "after", "rule": "cursor"}
-    other_filter = api.error(PAGE, {"first": 5, "after": cursor, "f": {"kinds": ["local CSO"]}}, subject="alice")
+    other_filter = api.error(
+        PAGE, {"first": 5, "after": cursor, "f": {"kinds": ["local CSO"]}}, subject="alice"
+    )
     assert other_filter["extensions"]["code"] == "VALIDATION"
     forged = api.error(PAGE, {"first": 5, "after": "bm90LWEtY3Vyc29y"}, subject="alice")
     assert forged["extensions"]["code"] == "VALIDATION"
@@ -80,9 +84,24 @@ def test_timeline_pages_follow_valid_then_recorded_time(api: Api) -> None:
 @pytest.mark.parametrize(
     ("mutation", "role", "code", "field"),
     [
-        ('registerPartner(name: "X", kind: "club", scope: "local") { id }', "recorder", "VALIDATION", "kind"),
-        ('registerPartner(name: "X", kind: "local CSO", scope: "local") { id }', "evaluator", "FORBIDDEN", None),
-        ('activatePartner(partnerId: "UGFydG5lcjowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA") { id }', "recorder", "NOT_FOUND", None),
+        (
+            'registerPartner(name: "X", kind: "club", scope: "local") { id }',
+            "recorder",
+            "VALIDATION",
+            "kind",
+        ),
+        (
+            'registerPartner(name: "X", kind: "local CSO", scope: "local") { id }',
+            "evaluator",
+            "FORBIDDEN",
+            None,
+        ),
+        (
+            'activatePartner(partnerId: "UGFydG5lcjowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA") { id }',
+            "recorder",
+            "NOT_FOUND",
+            None,
+        ),
     ],
 )
 def test_errors_carry_a_code_field_and_an_actionable_message(
@@ -97,15 +116,23 @@ def test_errors_carry_a_code_field_and_an_actionable_message(
 
 def test_rule_violations_name_the_rule(api: Api) -> None:
     partner = register(api, "Twice Active")
-    api.data("mutation($p: ID!) { activatePartner(partnerId: $p) { id } }", {"p": partner}, role="recorder")
-    error = api.error("mutation($p: ID!) { activatePartner(partnerId: $p) { id } }", {"p": partner}, role="recorder")
+    api.data(
+        "mutation($p: ID!) { activatePartner(partnerId: $p) { id } }",
+        {"p": partner},
+        role="recorder",
+    )
+    error = api.error(
+        "mutation($p: ID!) { activatePartner(partnerId: $p) { id } }",
+        {"p": partner},
+        role="recorder",
+    )
     assert error["extensions"] == {"code": "RULE_VIOLATION", "rule": "status"}
     assert "registered" in error["message"]
 
 
 def test_conflicting_writers_get_conflict(api: Api) -> None:
-    from domain.errors import Conflict
     from api.graphql.errors import registry_error_extensions
+    from domain.errors import Conflict
 
     assert registry_error_extensions(Conflict("reload and retry")) == {"code": "CONFLICT"}
 
@@ -118,7 +145,9 @@ def test_an_id_of_another_type_is_not_found(api: Api) -> None:
     assert garbage["extensions"]["code"] == "NOT_FOUND"
 
 
-def test_unexpected_errors_are_masked_with_a_request_id(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unexpected_errors_are_masked_with_a_request_id(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from api.views import RegistryReader
 
     def broken(*_: object, **__: object) -> None:
@@ -154,11 +183,19 @@ def test_a_partner_sees_only_its_own_record_and_no_internal_fields(api: Api) -> 
     assert own["decisions"][0]["conditions"] == ["No public branding"]
     for query, variables in (
         ("query($p: ID!) { partner(id: $p) { id } }", {"p": story.other}),
-        ('query($p: ID!) { timeline(partnerIds: [$p]) { edges { node { id } } } }', {"p": story.other}),
+        (
+            "query($p: ID!) { timeline(partnerIds: [$p]) { edges { node { id } } } }",
+            {"p": story.other},
+        ),
     ):
         error = api.error(query, variables, role="partner", org=org)
         assert error["extensions"]["code"] in {"NOT_FOUND", "FORBIDDEN"}
-    history = api.error("query($p: ID!) { history(id: $p) { version } }", {"p": story.partner}, role="partner", org=org)
+    history = api.error(
+        "query($p: ID!) { history(id: $p) { version } }",
+        {"p": story.partner},
+        role="partner",
+        org=org,
+    )
     assert history["extensions"]["code"] == "FORBIDDEN"
 
 

@@ -31,7 +31,9 @@ def test_partners_filter_by_kind_country_status_rating_focus_and_text(api: Api) 
     assert ids({"search": "jwpn"}) == [story.partner]
     assert ids({"search": "women's peace"}) == [story.partner]  # a former name
     assert ids({"statuses": ["closed"]}) != []
-    assert ids({"countries": ["SS"], "focusAreas": ["WPS"], "scopes": ["national"]}) == [story.partner]
+    assert ids({"countries": ["SS"], "focusAreas": ["WPS"], "scopes": ["national"]}) == [
+        story.partner
+    ]
 
 
 def test_timeline_shows_dates_to_their_precision_and_filters_by_period(api: Api) -> None:
@@ -47,7 +49,9 @@ def test_timeline_shows_dates_to_their_precision_and_filters_by_period(api: Api)
     }  # fmt: skip
     assert set(entry["partnerIds"]) == {story.partner, story.other}
     assert entry["recordedLate"] is True
-    year = api.data('{ timeline(from: "2019", to: "2019-12-31") { edges { node { validTime { text } kind } } } }')
+    year = api.data(
+        '{ timeline(from: "2019", to: "2019-12-31") { edges { node { validTime { text } kind } } } }'
+    )
     texts = {e["node"]["validTime"]["text"] for e in year["timeline"]["edges"]}
     assert texts == {"2019"}
     women = api.data(
@@ -81,7 +85,9 @@ def test_decision_shows_who_why_conditions_reviews_and_relied_on_as_cited(api: A
     assert cited["assessment"]["status"] == "finalised"  # as it stood, though superseded since
     assert cited["currentStatus"] == "superseded"
     assert cited["changedSince"] is True
-    assert cited["assessment"]["mitigations"] == [{"measure": "Meet off-site", "status": "in progress"}]
+    assert cited["assessment"]["mitigations"] == [
+        {"measure": "Meet off-site", "status": "in progress"}
+    ]
     assert cited["assessment"]["risks"][0]["rating"] == "significant"
 
 
@@ -137,7 +143,11 @@ def test_as_of_shows_the_whole_record_as_recorded_at_that_instant(api: Api) -> N
         {"p": partner},
         role="recorder",
     )
-    api.data("mutation($p: ID!) { activatePartner(partnerId: $p) { id } }", {"p": partner}, role="recorder")
+    api.data(
+        "mutation($p: ID!) { activatePartner(partnerId: $p) { id } }",
+        {"p": partner},
+        role="recorder",
+    )
     api.data(
         """mutation($p: ID!) { recordEngagement(input: {kind: "consultation", title: "Later",
              on: "2024-05-02", partners: [{partnerId: $p}]}) { id } }""",
