@@ -48,18 +48,19 @@ class CompactRange:
     Appending costs amortised O(1) hashes and the root O(log n): `verify` folds leaves into it.
     """
 
-    __slots__ = ("_hashes", "size")
+    __slots__ = ("hashes", "size")
 
     def __init__(self) -> None:
         self.size = 0
-        self._hashes: list[bytes] = []
+        # Perfect-subtree roots, largest first; public so `verify` can inline appends.
+        self.hashes: list[bytes] = []
 
     def append(self, value: bytes) -> list[tuple[NodeId, bytes]]:
         """Add a leaf hash; return every node (level, index) -> hash that became complete."""
         completed = [((0, self.size), value)]
         index = self.size
         level = 0
-        hashes = self._hashes
+        hashes = self.hashes
         while index & 1:
             value = node_hash(hashes.pop(), value)
             level += 1
@@ -72,7 +73,7 @@ class CompactRange:
     def append_fast(self, value: bytes) -> None:
         """`append` without reporting nodes: the verification hot loop."""
         size = self.size
-        hashes = self._hashes
+        hashes = self.hashes
         while size & 1:
             value = hashlib.sha256(b"\x01" + hashes.pop() + value).digest()
             size >>= 1
@@ -80,10 +81,10 @@ class CompactRange:
         self.size += 1
 
     def root(self) -> bytes:
-        if not self._hashes:
+        if not self.hashes:
             return EMPTY_ROOT
-        value = self._hashes[-1]
-        for left in reversed(self._hashes[:-1]):
+        value = self.hashes[-1]
+        for left in reversed(self.hashes[:-1]):
             value = node_hash(left, value)
         return value
 
@@ -94,7 +95,7 @@ class CompactRange:
         found = fetch(ids)
         edge = cls()
         edge.size = size
-        edge._hashes = [found[node] for node in ids]
+        edge.hashes = [found[node] for node in ids]
         return edge
 
 

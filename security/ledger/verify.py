@@ -4,12 +4,14 @@ proof against a signed checkpoint offline with only the public key (`verify_proo
 
 from __future__ import annotations
 
+import hashlib
+import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from security.ledger.checkpoint import CheckpointError, parse_checkpoint, verify_checkpoint
-from security.ledger.leaf import leaf_for_event, leaf_prefix, prefixed_leaf_hash, topic_field
+from security.ledger.leaf import leaf_for_event, leaf_prefix, topic_field
 from security.ledger.merkle import CompactRange, tree_head, verify_consistency, verify_inclusion
 from security.ledger.proofs import ConsistencyProof, ProofFormatError, parse_proof
 from security.ledger.store import (
@@ -138,10 +140,9 @@ def _verify(
     edge = CompactRange()
     if 0 in wanted:
         roots[0] = edge.root()
-    heads: dict[str, bytes] = {}
     position = 0
     try:
-        position = _walk(store, last_id, size, edge, heads, wanted, roots, progress)
+        position = _walk(store, last_id, size, edge, wanted, roots, progress)
         root = edge.root()
         if position != size:
             raise _TamperFoundError(
@@ -194,7 +195,6 @@ def _walk(
     last_id: int,
     size: int,
     edge: CompactRange,
-    heads: dict[str, bytes],
     wanted: set[int],
     roots: dict[int, bytes],
     progress: Progress | None,
@@ -205,41 +205,72 @@ def _walk(
     """
     position = 0
     after = 0
-    append = edge.append_fast
-    leaf_hash_of = prefixed_leaf_hash
-    streams: dict[str, tuple[str, bytes]] = {}  # raw stream id -> (canonical id, leaf prefix)
+    # Everything below is inlined by hand (leaf encoding as in leaf.prefixed_leaf_hash, the
+    # compact-range append as in merkle.CompactRange.append_fast): each call saved is ~5% here.
+    sha256 = hashlib.sha256
+    pack_version = struct.Struct(">q").pack
+    l0, l8, l16, l32 = (n.to_bytes(4, "big") for n in (0, 8, 16, 32))  # field lengths
+    no_header = l0 + l0
+    stack = edge.hashes
+    streams: dict[str, list[Any]] = {}  # raw stream id -> [canonical id, leaf prefix, last hash]
     topics: dict[str, bytes] = {}
+    checkpoints = sorted(wanted)
+    next_wanted = checkpoints.pop(0) if checkpoints else -1
+    if next_wanted == 0:
+        next_wanted = checkpoints.pop(0) if checkpoints else -1
     while True:
         events = store.event_rows(after, last_id, PAGE)
         leaves = store.leaf_hash_rows(position, PAGE)
         if not events and not leaves:
+            edge.size = position
             return position
         for (nid, sid, version, topic, state), (at, leaf_nid, stored_hash) in zip(
             events, leaves, strict=False
         ):
             if at != position or nid != leaf_nid:
+                edge.size = position
                 raise _misaligned(store, position, (nid, sid, version), at, leaf_nid)
-            cached = streams.get(sid)
-            if cached is None:
+            stream = streams.get(sid)
+            if stream is None:
                 canonical = canonical_stream_id(sid)
-                cached = streams[sid] = (canonical, leaf_prefix(canonical))
-            sid = cached[0]
+                stream = streams[sid] = [canonical, leaf_prefix(canonical), None]
             topic_bytes = topics.get(topic)
             if topic_bytes is None:
                 topic_bytes = topics[topic] = topic_field(topic)
-            prev = heads.get(sid)
-            value = leaf_hash_of(cached[1], version, topic_bytes, state, prev)
+            prev = stream[2]
+            if len(state) >= 43 and state[:3] == b"PR\x01":
+                header = l8 + state[23:31] + l16 + state[3:19]
+            else:
+                header = no_header
+            value = sha256(
+                stream[1]
+                + l8
+                + pack_version(version)
+                + topic_bytes
+                + header
+                + l32
+                + sha256(state).digest()
+                + (l32 + prev if prev else l0)
+            ).digest()
             if value != stored_hash:
-                event = (nid, sid, version, topic, bytes(state))
+                edge.size = position
+                event = (nid, stream[0], version, topic, bytes(state))
                 stored = store.find_leaf(position=position)
                 assert stored is not None
-                ref = EventRef(sid, version, nid)
+                ref = EventRef(stream[0], version, nid)
                 raise _TamperFoundError(position, ref, _diagnose(stored, event, prev))
-            heads[sid] = value
-            append(value)
+            stream[2] = value
+            n = position
+            while n & 1:
+                value = sha256(b"\x01" + stack.pop() + value).digest()
+                n >>= 1
+            stack.append(value)
             position += 1
-            if position in wanted:
+            if position == next_wanted:
+                edge.size = position
                 roots[position] = edge.root()
+                next_wanted = checkpoints.pop(0) if checkpoints else -1
+        edge.size = position
         if len(events) > len(leaves):
             nid, sid, version = events[len(leaves)][:3]
             raise _TamperFoundError(position, EventRef(str(sid), version, nid), _NEVER_INTEGRATED)
