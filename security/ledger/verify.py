@@ -161,7 +161,7 @@ def _verify(
             False,
             size,
             edge.root(),
-            checked=position,
+            checked=edge.size,  # leaves that matched before the first bad one
             bad_position=failure.position,
             bad_event=failure.event,
             problem=failure.problem,
