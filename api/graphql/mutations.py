@@ -10,6 +10,7 @@ import strawberry
 
 from api.graphql import ids
 from api.graphql.context import Info
+from api.graphql.described import described_mutation
 from api.graphql.inputs import (
     CitationInput,
     EngagementCorrectionInput,
@@ -64,7 +65,7 @@ def _decision_id(value: strawberry.ID) -> UUID:
 class Mutation:
     # ---- partners -------------------------------------------------------------------
 
-    @strawberry.mutation(description="Register a partner organisation.")
+    @described_mutation("Register a partner organisation.")
     async def register_partner(
         self,
         info: Info,
@@ -99,7 +100,7 @@ class Mutation:
         )
         return await _partner(info, recorded)
 
-    @strawberry.mutation(description="Replace a partner's profile; a new name keeps the old one.")
+    @described_mutation("Replace a partner's profile; a new name keeps the old one.")
     async def update_profile(
         self,
         info: Info,
@@ -159,7 +160,7 @@ class Mutation:
         )
         return await _partner(info, recorded)
 
-    @strawberry.mutation(description="Add a contact person (personal data, sealed per person).")
+    @described_mutation("Add a contact person (personal data, sealed per person).")
     async def add_contact_person(
         self,
         info: Info,
@@ -238,7 +239,7 @@ class Mutation:
 
     # ---- engagements ----------------------------------------------------------------
 
-    @strawberry.mutation(description="Record an engagement (suspended partners: HRO override).")
+    @described_mutation("Record an engagement (suspended partners: HRO override).")
     async def record_engagement(
         self,
         info: Info,
@@ -276,7 +277,7 @@ class Mutation:
         )
         return await _engagement(info, recorded)
 
-    @strawberry.mutation(description="Correct some fields of an engagement, with a reason.")
+    @described_mutation("Correct some fields of an engagement, with a reason.")
     async def correct_engagement(
         self,
         info: Info,
@@ -461,7 +462,7 @@ class Mutation:
 
     # ---- due-diligence decisions ----------------------------------------------------
 
-    @strawberry.mutation(description="Propose a decision citing finalised assessments.")
+    @described_mutation("Propose a decision citing finalised assessments.")
     async def propose_decision(
         self,
         info: Info,
@@ -558,7 +559,7 @@ class Mutation:
 
     # ---- personal data --------------------------------------------------------------
 
-    @strawberry.mutation(description="Erase a person's data; decisions and the audit trail stay.")
+    @described_mutation("Erase a person's data; decisions and the audit trail stay.")
     async def erase_personal_data(
         self, info: Info, person_id: strawberry.ID, reason: str
     ) -> Erasure:

@@ -11,6 +11,7 @@ import strawberry
 
 from api.graphql import ids
 from api.graphql.context import Info
+from api.graphql.described import described_field
 from api.graphql.inputs import PartnerFilterInput, RiskRegisterFilterInput, period
 from api.graphql.types.decision import Decision
 from api.graphql.types.engagement import Engagement
@@ -39,12 +40,12 @@ def page_size(first: int) -> int:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The caller's identity, role and (for partners) organisation.")
+    @described_field("The caller's identity, role and (for partners) organisation.")
     def me(self, info: Info) -> Me:
         info.context.reader.check("me")
         return Me.from_actor(info.context.actor)
 
-    @strawberry.field(description="Partners by name, in keyset pages of at most 100.")
+    @described_field("Partners by name, in keyset pages of at most 100.")
     def partners(
         self,
         info: Info,
@@ -78,7 +79,7 @@ class Query:
             total_count=total,
         )
 
-    @strawberry.field(description="One partner's record; with asOf, as it was recorded then.")
+    @described_field("One partner's record; with asOf, as it was recorded then.")
     async def partner(
         self,
         info: Info,
@@ -89,7 +90,7 @@ class Query:
         view = await asyncio.to_thread(info.context.reader.partner, partner_id, as_of)
         return Partner.from_view(view)
 
-    @strawberry.field(description="Entries across partners by valid time, then recorded time.")
+    @described_field("Entries across partners by valid time, then recorded time.")
     def timeline(
         self,
         info: Info,
@@ -138,19 +139,19 @@ class Query:
             ),
         )
 
-    @strawberry.field(description="A due-diligence decision with what it relied on.")
+    @described_field("A due-diligence decision with what it relied on.")
     async def decision(self, info: Info, id: strawberry.ID) -> Decision:
         decision_id = ids.decode(id, ids.DECISION)
         view = await asyncio.to_thread(info.context.reader.decision, decision_id)
         return Decision.from_view(view)
 
-    @strawberry.field(description="One engagement.")
+    @described_field("One engagement.")
     async def engagement(self, info: Info, id: strawberry.ID) -> Engagement:
         engagement_id = ids.decode(id, ids.ENGAGEMENT)
         view = await asyncio.to_thread(info.context.reader.engagement, engagement_id)
         return Engagement.from_view(view)
 
-    @strawberry.field(description="One risk assessment, now or at a version.")
+    @described_field("One risk assessment, now or at a version.")
     async def risk_assessment(
         self,
         info: Info,
@@ -161,7 +162,7 @@ class Query:
         view = await asyncio.to_thread(info.context.reader.assessment, assessment_id, version)
         return RiskAssessment.from_view(view)
 
-    @strawberry.field(description="Current rating, open mitigations, decisions past review.")
+    @described_field("Current rating, open mitigations, decisions past review.")
     def risk_register(
         self,
         info: Info,
@@ -170,7 +171,7 @@ class Query:
         wanted = (filter or RiskRegisterFilterInput()).to_filter()
         return [RiskRegisterRow.from_view(r) for r in info.context.reader.risk_register(wanted)]
 
-    @strawberry.field(description="Every event of one record: who, role, why, version, when.")
+    @described_field("Every event of one record: who, role, why, version, when.")
     def history(self, info: Info, id: strawberry.ID) -> list[HistoryEvent]:
         _, record_id = ids.decode_record(id)
         return [HistoryEvent.from_event(e) for e in info.context.reader.history(record_id)]

@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from api.graphql.errors import TypedErrors
 from api.graphql.mutations import Mutation
 from api.graphql.queries import Query
+from domain.errors import RegistryError
+
+
+class RegistrySchema(strawberry.Schema):
+    """Logs unexpected errors only: a refused command is an answer, not an incident."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        unexpected = [e for e in errors if not isinstance(e.original_error, RegistryError)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
 
 
 def build_schema(
-    extensions: Sequence[type[SchemaExtension] | SchemaExtension] = (),
+    extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] = (),
 ) -> strawberry.Schema:
     """The registry's schema; ``extensions`` lets production hardening add its limits."""
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=[*extensions, TypedErrors])
+    return RegistrySchema(query=Query, mutation=Mutation, extensions=[*extensions, TypedErrors])
 
 
 schema = build_schema()

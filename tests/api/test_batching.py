@@ -36,9 +36,9 @@ def _count_queries(api: Api, monkeypatch: pytest.MonkeyPatch, first: int) -> int
     calls: list[str] = []
     original = ViewStore.query
 
-    def counting(self: ViewStore, sql: str, params: Any = ()) -> Any:
+    def counting(self: ViewStore, sql: str, params: Any = (), **kw: Any) -> Any:
         calls.append(sql)
-        return original(self, sql, params)
+        return original(self, sql, params, **kw)
 
     monkeypatch.setattr(ViewStore, "query", counting)
     try:

@@ -10,6 +10,7 @@ import strawberry
 
 from api.graphql import ids
 from api.graphql.context import Info
+from api.graphql.described import described_field
 from api.graphql.types.cited_assessment import CitedAssessment
 from api.graphql.types.communication import Communication
 from api.graphql.types.review import Review
@@ -57,7 +58,8 @@ class Decision:
         )
 
     async def _details(self, info: Info) -> DecisionDetails:
-        return await info.context.loaders.decision_details.load(self._key)
+        found: DecisionDetails = await info.context.loaders.decision_details.load(self._key)
+        return found
 
     @strawberry.field
     async def partner(
@@ -68,7 +70,7 @@ class Decision:
         found = await info.context.loaders.partners.load(self._partner)
         return None if found is None else Partner.from_view(found)
 
-    @strawberry.field(description="why (internal: not shown to partners)")
+    @described_field("why (internal: not shown to partners)")
     async def rationale(self, info: Info) -> str | None:
         return (await self._details(info)).rationale
 
@@ -92,7 +94,7 @@ class Decision:
     async def communications(self, info: Info) -> list[Communication]:
         return [Communication.from_view(c) for c in (await self._details(info)).communications]
 
-    @strawberry.field(description="each cited assessment as it stood at the cited version")
+    @described_field("each cited assessment as it stood at the cited version")
     async def relied_on(self, info: Info) -> list[CitedAssessment]:
         citations = (await self._details(info)).relied_on
         cited = await asyncio.to_thread(info.context.reader.cited_assessments, citations)

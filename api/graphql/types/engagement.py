@@ -8,6 +8,7 @@ import strawberry
 
 from api.graphql import ids
 from api.graphql.context import Info
+from api.graphql.described import described_field
 from api.graphql.types.contact_person import ContactPerson
 from api.graphql.types.engagement_participant import EngagementParticipant
 from api.graphql.types.follow_up import FollowUp
@@ -51,7 +52,8 @@ class Engagement:
         )
 
     async def _details(self, info: Info) -> EngagementDetailsView:
-        return await info.context.loaders.engagement_details.load(self._key)
+        found: EngagementDetailsView = await info.context.loaders.engagement_details.load(self._key)
+        return found
 
     @strawberry.field
     async def partners(self, info: Info) -> list[EngagementParticipant]:
@@ -85,7 +87,7 @@ class Engagement:
     async def participants_youth(self, info: Info) -> int | None:
         return (await self._details(info)).participants_youth
 
-    @strawberry.field(description="named participants (personal data, where allowed)")
+    @described_field("named participants (personal data, where allowed)")
     async def individual_participants(self, info: Info) -> list[ContactPerson]:
         people = (await self._details(info)).individual_participants
         return [ContactPerson.from_view(p) for p in people]

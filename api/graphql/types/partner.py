@@ -8,6 +8,7 @@ import strawberry
 
 from api.graphql import ids
 from api.graphql.context import Info
+from api.graphql.described import described_field
 from api.graphql.types.actor_mapping import ActorMapping
 from api.graphql.types.contact_person import ContactPerson
 from api.graphql.types.decision import Decision
@@ -60,7 +61,10 @@ class Partner:
         )
 
     async def _details(self, info: Info) -> PartnerDetails:
-        return await info.context.loaders.partner_details.load((self._id, self.version))
+        found: PartnerDetails = await info.context.loaders.partner_details.load(
+            (self._id, self.version)
+        )
+        return found
 
     @strawberry.field
     async def former_names(self, info: Info) -> list[str]:
@@ -70,12 +74,12 @@ class Partner:
     async def locations(self, info: Info) -> list[str]:
         return list((await self._details(info)).locations)
 
-    @strawberry.field(description="internal: not shown to partners")
+    @described_field("internal: not shown to partners")
     async def actor_mapping(self, info: Info) -> ActorMapping | None:
         mapping = (await self._details(info)).actor_mapping
         return None if mapping is None else ActorMapping.from_view(mapping)
 
-    @strawberry.field(description="personal data: only for those who may see it")
+    @described_field("personal data: only for those who may see it")
     async def contact_persons(self, info: Info) -> list[ContactPerson]:
         return [ContactPerson.from_view(c) for c in (await self._details(info)).contacts]
 
@@ -94,7 +98,7 @@ class Partner:
         found = await info.context.loaders.decisions.load((self._id, self._as_of))
         return [Decision.from_view(d) for d in found]
 
-    @strawberry.field(description="this partner's entries, by valid then recorded time")
+    @described_field("this partner's entries, by valid then recorded time")
     async def timeline(self, info: Info) -> list[TimelineEntry]:
         found = await info.context.loaders.timelines.load((self._id, self._as_of))
         return [TimelineEntry.from_entry(e) for e in found]

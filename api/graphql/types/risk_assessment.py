@@ -50,7 +50,8 @@ class RiskAssessment:
         )
 
     async def _details(self, info: Info) -> AssessmentDetails:
-        return await info.context.loaders.assessment_details.load(self._key)
+        found: AssessmentDetails = await info.context.loaders.assessment_details.load(self._key)
+        return found
 
     @strawberry.field
     async def risks(self, info: Info) -> list[Risk]:
