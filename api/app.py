@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from api.deps import CurrentActor
 from api.settings import Settings
 from projections.follower import ViewFollower
+from security.ledger.keeper import LedgerKeeper
 from security.tokens import TokenVerifier
 
 
@@ -19,24 +20,32 @@ def create_app(
     verifier: TokenVerifier,
     registry: Any,
     views: Any = None,
+    ledger: LedgerKeeper | None = None,
 ) -> FastAPI:
     """Build the HTTP app around an already-wired registry.
 
     ``views`` is what mutations wait on for read-your-writes (``api.runtime.view_waiter``);
-    an embedded ``ViewFollower`` is started and stopped with the app.
+    an embedded ``ViewFollower`` is started and stopped with the app, and so is the ledger
+    keeper when this process follows the log (embedded mode).
     """
-    if views is None:
-        from api.runtime import view_waiter
+    from api.runtime import ledger_keeper, view_waiter
 
+    if views is None:
         views = view_waiter(settings, registry)
+    if ledger is None and settings.projects_in_process:
+        ledger = ledger_keeper(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if isinstance(views, ViewFollower):
             views.start()
+        if ledger is not None:
+            ledger.start()
         try:
             yield
         finally:
+            if ledger is not None:
+                ledger.stop()
             if isinstance(views, ViewFollower):
                 views.stop()
 
@@ -51,6 +60,7 @@ def create_app(
     app.state.token_verifier = verifier
     app.state.registry = registry
     app.state.views = views
+    app.state.ledger = ledger
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

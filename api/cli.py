@@ -7,6 +7,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from api.bootstrap import storage_env
 from api.settings import ConfigurationError, Settings
 from security.tokens import TOKEN_ROLES, TokenError, TokenIssuer
 
@@ -163,18 +164,24 @@ def projections_run() -> None:
     """Follow the log and keep the views current (the worker of a PostgreSQL deployment)."""
     import signal
 
-    from api.runtime import build_registry
+    from api.runtime import build_registry, ledger_keeper
     from projections.follower import ViewFollower
 
-    registry = build_registry(_settings())
+    settings = _settings()
+    registry = build_registry(settings)
     follower = ViewFollower(registry)
+    keeper = ledger_keeper(settings).start()
     signal.signal(signal.SIGTERM, lambda *_: follower.stop())
-    typer.echo(f"projection worker following the log from position {follower.position}")
+    typer.echo(
+        f"projection worker following the log from position {follower.position}; "
+        "keeping the views and the audit ledger current"
+    )
     try:
         follower.run_forever()
     except KeyboardInterrupt:
         follower.stop()
     finally:
+        keeper.stop()
         registry.close()
 
 
@@ -269,6 +276,107 @@ def erase_person(
     finally:
         registry.close()
     typer.echo(f"erased the personal data of person {person} (log position {recorded.position})")
+
+
+@cli.command()
+def checkpoint(
+    out: Annotated[
+        str | None, typer.Option("--out", help="write the signed checkpoint here")
+    ] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="export every stored checkpoint (JSON lines)")
+    ] = False,
+) -> None:
+    """Integrate the log into the ledger and print (or export) the signed checkpoint."""
+    import json
+    from pathlib import Path
+
+    from api.runtime import audit_ledger
+
+    settings = _settings()
+    with audit_ledger(settings) as ledger:
+        ledger.integrate()
+        if all_:
+            text = "".join(
+                json.dumps(
+                    {"tree_size": c.tree_size, "root_hash": c.root_hash.hex(), "note": c.note}
+                )
+                + "\n"
+                for c in ledger.checkpoints()
+            )
+        else:
+            text = ledger.checkpoint().note
+        public_key = ledger.signer.verifier_key() if ledger.signer else ""
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        Path(out).write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out}")
+    typer.echo(f"verifier key: {public_key}", err=True)
+
+
+@cli.command()
+def verify(
+    checkpoint_file: Annotated[
+        str | None,
+        typer.Option("--checkpoint", help="a checkpoint exported earlier (detects rollback)"),
+    ] = None,
+) -> None:
+    """Recompute the Merkle tree from the stored events; exit 1 naming the first bad event."""
+    from pathlib import Path
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from api.runtime import ledger_signer
+    from security.ledger import verify_store
+
+    settings = _settings()
+    text = Path(checkpoint_file).read_text(encoding="utf-8") if checkpoint_file else None
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("verifying the ledger", total=None)
+        result = verify_store(
+            storage_env(settings.database_url),
+            text,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            public_key=ledger_signer(settings).verifier_key(),
+        )
+    typer.echo(result.summary())
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@cli.command("verify-proof")
+def verify_proof_command(
+    public_key: Annotated[str, typer.Option("--public-key", help="the ledger's verifier key")],
+    checkpoint_file: Annotated[str, typer.Option("--checkpoint", help="signed checkpoint file")],
+    proof_file: Annotated[str, typer.Option("--proof", help="inclusion or consistency proof JSON")],
+    old_checkpoint: Annotated[
+        str | None, typer.Option(help="for a consistency proof: the older checkpoint file")
+    ] = None,
+) -> None:
+    """Check a proof offline against a signed checkpoint: no database needed."""
+    from pathlib import Path
+
+    from security.ledger import verify_proof
+
+    key = Path(public_key).read_text().strip() if Path(public_key).is_file() else public_key
+    check = verify_proof(
+        key,
+        Path(checkpoint_file).read_text(encoding="utf-8"),
+        Path(proof_file).read_text(encoding="utf-8"),
+        old_checkpoint_text=Path(old_checkpoint).read_text(encoding="utf-8")
+        if old_checkpoint
+        else None,
+    )
+    typer.echo(check.message)
+    if not check.ok:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -7,13 +7,15 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from api.bootstrap import library_env
+from api.bootstrap import library_env, storage_env
 from api.settings import ConfigurationError, Settings
 from domain.application import PartnershipRegistry
 from projections.follower import TrackingWaiter, ViewFollower
 from projections.store import ViewStore
 from security.envelope import EnvelopeMapper
 from security.keys import KeyStore, PersonKeyShredder
+from security.ledger import AuditLedger, CheckpointError, CheckpointSigner, load_signer
+from security.ledger.keeper import LedgerKeeper
 from security.tokens import TokenIssuer, TokenVerifier
 
 
@@ -68,6 +70,33 @@ def view_waiter(settings: Settings, registry: PartnershipRegistry) -> ViewFollow
     if settings.projects_in_process:
         return ViewFollower(registry)
     return TrackingWaiter(ViewStore.for_application(registry), registry.name)
+
+
+def ledger_signer(settings: Settings) -> CheckpointSigner:
+    """The key that signs ledger checkpoints (a development key in var/ outside production)."""
+    environ = {"REGISTRY_ENV": settings.env, "REGISTRY_LEDGER_ORIGIN": settings.ledger_origin}
+    if settings.ledger_signing_key is not None:
+        environ["REGISTRY_LEDGER_SIGNING_KEY"] = settings.ledger_signing_key.get_secret_value()
+    if settings.ledger_signing_key_file is not None:
+        environ["REGISTRY_LEDGER_SIGNING_KEY_FILE"] = str(settings.ledger_signing_key_file)
+    try:
+        return load_signer(environ)
+    except CheckpointError as error:
+        raise ConfigurationError(str(error)) from error
+
+
+def audit_ledger(settings: Settings) -> AuditLedger:
+    """The ledger on the configured store (reads stored bytes; holds no data keys)."""
+    return AuditLedger(storage_env(settings.database_url), ledger_signer(settings))
+
+
+def ledger_keeper(settings: Settings) -> LedgerKeeper:
+    """The thread that keeps the ledger current in the process that follows the log."""
+    return LedgerKeeper(
+        storage_env(settings.database_url),
+        ledger_signer(settings),
+        interval=settings.ledger_interval,
+    )
 
 
 def build_http_app(settings: Settings) -> FastAPI:

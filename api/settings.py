@@ -62,6 +62,16 @@ class Settings(BaseSettings):
         description="Ed25519 private key `registry token` signs local tokens with (embedded mode)",
     )
     # Hardening (api/hardening.py).
+    ledger_signing_key: SecretStr | None = Field(
+        None, description="base64 of the raw 32-byte Ed25519 key that signs ledger checkpoints"
+    )
+    ledger_signing_key_file: Path | None = Field(None, description="file holding that key")
+    ledger_origin: str = Field(
+        "partnership-registry/ledger", description="origin line of signed checkpoints"
+    )
+    ledger_interval: float = Field(
+        1.0, gt=0, description="seconds between ledger integrations in the process that keeps it"
+    )
     cors_origins: str = Field(
         "", description="comma-separated origins allowed by CORS; empty: none"
     )
