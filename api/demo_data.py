@@ -69,8 +69,9 @@ def load_demo(
     data: dict[str, Any] = json.loads((path or dataset_path()).read_text(encoding="utf-8"))
     report = LoadReport()
     loader = _Loader(registry, report, progress or (lambda _: None))
+    first_seen = _first_seen(data)
     for organisation in data["organisations"]:
-        loader.partner(organisation)
+        loader.partner(organisation, first_seen.get(organisation["key"]))
     for contact in data["contacts"]:
         loader.contact(contact)
     for engagement in data["engagements"]:
@@ -86,6 +87,26 @@ def load_demo(
         loader.reviews(decision)
     report.last_position = registry.max_position()
     return report
+
+
+def _first_seen(data: dict[str, Any]) -> dict[str, str]:
+    """When the mission first worked with each organisation, as the dataset shows it.
+
+    Registration is backdated to that date (valid time), keeping the precision the sources
+    give; the registry still records when it learned of it (recorded time).
+    """
+    seen: dict[str, str] = {}
+
+    def saw(org: str, when: str) -> None:
+        if org not in seen or when[:10] < seen[org][:10]:
+            seen[org] = when
+
+    for engagement in data["engagements"]:
+        for partner in engagement["partners"]:
+            saw(partner["org"], engagement["occurred_on"])
+    for assessment in data["risk_assessments"]:
+        saw(assessment["org"], assessment["assessed_on"])
+    return seen
 
 
 @contextmanager
@@ -109,7 +130,7 @@ class _Loader:
             return False
         return True
 
-    def partner(self, org: dict[str, Any]) -> None:
+    def partner(self, org: dict[str, Any], first_seen: str | None) -> None:
         partner_id = demo_id("partner", org["key"])
         if self._exists(self.registry.get_partner, partner_id):
             return
@@ -123,8 +144,9 @@ class _Loader:
                 focus_areas=org.get("focus_areas", ()),
                 external_id=f"demo:{org['key']}",
                 record_id=partner_id,
+                on=first_seen,
             )
-            self.registry.activate_partner(partner_id)
+            self.registry.activate_partner(partner_id, on=first_seen)
         self.report.partners += 1
         self.progress(f"partner {org.get('acronym') or org['key']}")
 
