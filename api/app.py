@@ -81,4 +81,7 @@ def create_app(
 
     mount_graphql(app, settings)
     app.include_router(exports_router)
+    from api.observability import install_observability
+
+    install_observability(app, settings, registry, views)
     return app

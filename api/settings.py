@@ -85,6 +85,13 @@ class Settings(BaseSettings):
     auth_failure_window_seconds: int = Field(
         300, ge=1, description="window over which failed authentications are counted"
     )
+    # Operability (api/observability.py).
+    ready_max_lag: int = Field(
+        100, ge=0, description="/readyz fails when the views are more events behind the log"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="level of the JSON log lines on stderr"
+    )
 
     @property
     def is_development(self) -> bool:
