@@ -139,6 +139,15 @@ class ViewBatch:
             sql = self._insert(table, tuple(rows[0]))
             self._cursor.executemany(sql, [self._values(table, row) for row in rows])
 
+    def insert_tuples(
+        self, table: str, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """Insert rows given as tuples (tables without sealed columns, e.g. the blind index)."""
+        if table in SEALED:
+            raise ValueError(f"{table} has sealed columns: insert rows as dicts")
+        if rows:
+            self._cursor.executemany(self._insert(table, columns), rows)
+
     def flush(self) -> None:
         for sql, rows in self._appends.items():
             self._cursor.executemany(sql, rows)

@@ -26,15 +26,20 @@ every sealed value once; a registry of a million events can be rebuilt hundreds 
 Blind index (search). A partner's name, acronym and former names are split into words:
 Unicode NFKD, accents (combining marks) removed, case-folded, runs of letters and digits. Each
 word is indexed whole, and so is each of its prefixes of 3 to ``MAX_PREFIX`` characters. A
-token is stored as HMAC-SHA256(index key, token) truncated to 16 bytes
-(``view_partner_search``). A search string is split the same way; a partner matches when it
-has every query word: a word of 3 or more characters matches any indexed word starting with it
-(query words longer than ``MAX_PREFIX`` are cut to ``MAX_PREFIX``), a shorter word (e.g. the
-acronym "HD") only an equal word. So search is **word-prefix matching, in any word order**,
-no longer arbitrary substring matching: "peace" finds "Peacebuilding Centre", "femmes paix" finds
-"Femmes pour la Paix", "ace" no longer finds "Peace". The index reveals which partners share a
-word or prefix (equality), not the words; an attacker who can guess names can test guesses
-only with the key.
+term is stored as HMAC-SHA256(index key, term) truncated to ``TOKEN_SIZE`` bytes; a partner's
+tokens are sorted and concatenated in one row of ``view_partner_search``, and a search tests
+containment of each query token in that row (``instr`` / ``position``: a scan of a few bytes
+per term and partner; one row per partner keeps profile changes to one write). Unaligned or
+truncated-HMAC false matches have a probability of about 2**-64 per token position.
+
+A search string is split the same way; a partner matches when it has every query word: a word
+of 3 or more characters matches any indexed word starting with it (query words longer than
+``MAX_PREFIX`` are cut to ``MAX_PREFIX``, so they match words sharing that prefix), a shorter
+word (e.g. the acronym "HD") only an equal word. So search is **word-prefix matching, in any
+word order**, no longer arbitrary substring matching: "peace" finds "Peacebuilding Centre",
+"femmes paix" finds "Femmes pour la Paix", "ace" no longer finds "Peace". The index reveals
+which partners share a word or prefix (equality, and how many terms a partner has), not the
+words; testing a guessed name needs the key.
 """
 
 from __future__ import annotations
@@ -56,9 +61,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 FORMAT = b"\x01"
 NONCE_SIZE = 12
 PAD_BLOCK = 16
-TOKEN_SIZE = 16
+TOKEN_SIZE = 8
 MIN_PREFIX = 3
-MAX_PREFIX = 24
+MAX_PREFIX = 20
 VIEWS_KEY_PREFIX = "views:"
 """Subject prefix of the views' data key in ``registry_keys`` (a reserved stream subject)."""
 
@@ -105,7 +110,9 @@ class ViewCipher:
         if len(secret) != 32:
             raise ValueError("the views key must be 32 bytes")
         self._aead = AESGCM(_derive(secret, b"registry-views/aes-256-gcm/1"))
-        self._index_key = _derive(secret, b"registry-views/blind-index/1")
+        self._index_mac = hmac.new(
+            _derive(secret, b"registry-views/blind-index/1"), digestmod=hashlib.sha256
+        )
         self._nonces = b""
         self._nonce_at = 0
         self._nonce_lock = threading.Lock()
@@ -166,11 +173,13 @@ class ViewCipher:
     # Blind index.
 
     def token(self, term: str) -> bytes:
-        return hmac.new(self._index_key, term.encode(), hashlib.sha256).digest()[:TOKEN_SIZE]
+        mac = self._index_mac.copy()  # the keyed state, computed once
+        mac.update(term.encode())
+        return mac.digest()[:TOKEN_SIZE]
 
-    def index_tokens(self, texts: Iterable[str]) -> list[bytes]:
-        """Tokens to store for a partner's names (sorted, so rows are written in one order)."""
-        return sorted(self.token(term) for term in index_terms(texts))
+    def index_tokens(self, texts: Iterable[str]) -> set[bytes]:
+        """Tokens to store for a partner's names."""
+        return {self.token(term) for term in index_terms(texts)}
 
     def query_tokens(self, text: str) -> list[bytes]:
         return [self.token(term) for term in query_terms(text)]

@@ -93,11 +93,9 @@ VIEW_DDL = (
     )""",
     # Blind index of partners' names, acronyms and former names (projections.crypto).
     """CREATE TABLE IF NOT EXISTS view_partner_search (
-        token BYTEA NOT NULL,                -- HMAC of a normalised word or word prefix
-        partner_id TEXT NOT NULL,            -- partner whose names hold it
-        PRIMARY KEY (token, partner_id)
+        partner_id TEXT PRIMARY KEY,         -- partner
+        tokens BYTEA NOT NULL                -- its index tokens (HMACs), sorted, concatenated
     )""",
-    "CREATE INDEX IF NOT EXISTS ix_partner_search ON view_partner_search (partner_id)",
     """CREATE TABLE IF NOT EXISTS view_partner_countries (
         partner_id TEXT NOT NULL,            -- partner
         country TEXT NOT NULL,               -- ISO 3166 code as the domain checked it

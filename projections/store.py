@@ -30,6 +30,10 @@ from projections.schema import (
 Row = dict[str, Any]
 Params = Sequence[Any]
 
+OPENED_CACHE = 100_000
+"""Most decrypted values a store keeps for ``query(..., cache=True)`` (partner names)."""
+_MISSING: Any = object()
+
 
 class ViewCursor(Protocol):
     """What view code needs of a transaction: statements with ``?`` parameters, rows as dicts."""
@@ -100,6 +104,7 @@ class ViewStore(TrackingRecorder):
     def __init__(self, datastore: SQLiteDatastore | PostgresDatastore, cipher: ViewCipher) -> None:
         self.datastore = datastore
         self.cipher = cipher
+        self._opened: dict[tuple[str, str, str, bytes], str | None] = {}
         self.is_postgres = isinstance(datastore, PostgresDatastore)
         self._schema = datastore.schema if isinstance(datastore, PostgresDatastore) else ""
         self._write_lock = threading.Lock()
@@ -164,6 +169,10 @@ class ViewStore(TrackingRecorder):
             return statement
         return statement.replace(' COLLATE "C"', "").replace("BYTEA", "BLOB")
 
+    def contains(self, column: str) -> str:
+        """SQL: the bytes in ``column`` contain the bytes of the (one) ``?`` parameter."""
+        return f"position(? IN {column}) > 0" if self.is_postgres else f"instr({column}, ?) > 0"
+
     # Tracking (the library's TrackingRecorder interface).
 
     def insert_tracking(self, tracking: Tracking) -> None:
@@ -200,29 +209,48 @@ class ViewStore(TrackingRecorder):
 
     # Reading.
 
-    def query(self, sql: str, params: Params = (), *, sealed: str | None = None) -> list[Row]:
+    def query(
+        self, sql: str, params: Params = (), *, sealed: str | None = None, cache: bool = False
+    ) -> list[Row]:
         """Rows of one read-only statement (``?`` parameters, ``view_*`` table names).
 
         ``sealed`` names the table whose sealed columns the rows hold: they come back opened
         (the rows must include that table's id columns). Without it they stay ciphertext.
+        ``cache``: remember what was opened (for values read on every page, e.g. names).
         """
         with self.transaction(commit=False) as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        return rows if sealed is None else self.open_rows(sealed, rows)
+        return rows if sealed is None else self.open_rows(sealed, rows, cache=cache)
 
-    def open_rows(self, table: str, rows: list[Row]) -> list[Row]:
-        """Decrypt, in place, the sealed columns of ``table`` present in ``rows``."""
+    def open_rows(self, table: str, rows: list[Row], *, cache: bool = False) -> list[Row]:
+        """Decrypt, in place, the sealed columns of ``table`` present in ``rows``.
+
+        With ``cache``, plaintexts are kept in memory (at most ``OPENED_CACHE`` values) by
+        (table, column, row id, ciphertext): a ciphertext is unique (random nonce) and changes
+        whenever the value is rewritten, so a hit is the value this row holds now.
+        """
         spec = SEALED.get(table)
         if spec is None or not rows:
             return rows
         ids, columns = spec
         present = [c for c in columns if c in rows[0]]
         open_value = self.cipher.open
+        opened = self._opened
         for row in rows:
             row_id = row_key(ids, row)
             for column in present:
-                row[column] = open_value(table, column, row_id, row[column])
+                stored = row[column]
+                if not cache or stored is None:
+                    row[column] = open_value(table, column, row_id, stored)
+                    continue
+                key = (table, column, row_id, bytes(stored))
+                found = opened.get(key, _MISSING)
+                if found is _MISSING:
+                    if len(opened) >= OPENED_CACHE:
+                        opened.clear()
+                    found = opened[key] = open_value(table, column, row_id, stored)
+                row[column] = found
         return rows
 
 

@@ -97,6 +97,7 @@ def list_partners(
             f"SELECT partner_id, name FROM view_partners WHERE {' AND '.join(where)}",  # noqa: S608
             params,
             sealed="view_partners",
+            cache=True,
         )
     )
     start = 0 if after is None else bisect_right(keys, (str(after[0]), str(after[1])))
@@ -172,12 +173,13 @@ def _where(store: ViewStore, f: PartnerFilter, scope: Scope) -> tuple[list[str],
         tokens = store.cipher.query_tokens(f.search)
         if not tokens:
             where.append("1 = 0")  # nothing searchable (punctuation only) matches nothing
-        for token in tokens:
+        else:
+            contains = " AND ".join(store.contains("s.tokens") for _ in tokens)
             where.append(
-                "EXISTS (SELECT 1 FROM view_partner_search s"
-                " WHERE s.token = ? AND s.partner_id = view_partners.partner_id)"
+                "EXISTS (SELECT 1 FROM view_partner_search s"  # noqa: S608 (fixed SQL)
+                f" WHERE s.partner_id = view_partners.partner_id AND {contains})"
             )
-            params.append(token)
+            params += tokens
     if f.not_engaged_since is not None:
         where.append("(last_engaged_on IS NULL OR last_engaged_on < ?)")
         params.append(f.not_engaged_since.isoformat())

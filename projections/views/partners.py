@@ -38,15 +38,8 @@ def _profile_columns(profile: Profile) -> dict[str, Any]:
 
 def _replace_lists(batch: ViewBatch, partner_id: str, profile: Profile, *, new: bool) -> None:
     if not new:
-        for table in ("view_partner_countries", "view_partner_focus_areas", "view_partner_search"):
+        for table in ("view_partner_countries", "view_partner_focus_areas"):
             batch.execute(f"DELETE FROM {table} WHERE partner_id = ?", (partner_id,))  # noqa: S608
-    batch.insert_many(
-        "view_partner_search",
-        [
-            {"token": token, "partner_id": partner_id}
-            for token in batch.cipher.index_tokens(searchable(profile))
-        ],
-    )
     batch.insert_many(
         "view_partner_countries",
         [{"partner_id": partner_id, "country": c} for c in dict.fromkeys(profile.countries)],
@@ -55,6 +48,18 @@ def _replace_lists(batch: ViewBatch, partner_id: str, profile: Profile, *, new: 
         "view_partner_focus_areas",
         [{"partner_id": partner_id, "focus_area": f} for f in dict.fromkeys(profile.focus_areas)],
     )
+    _index_names(batch, partner_id, profile, new=new)
+
+
+def _index_names(batch: ViewBatch, partner_id: str, profile: Profile, *, new: bool) -> None:
+    """Write the partner's blind-index tokens for ``profile`` (one row per partner)."""
+    tokens = b"".join(sorted(batch.cipher.index_tokens(searchable(profile))))
+    if new:
+        batch.insert_tuples("view_partner_search", ("partner_id", "tokens"), [(partner_id, tokens)])
+    else:
+        batch.execute(
+            "UPDATE view_partner_search SET tokens = ? WHERE partner_id = ?", (tokens, partner_id)
+        )
 
 
 def partner_name(batch: ViewBatch, partner_id: str) -> str:
