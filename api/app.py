@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -9,10 +10,19 @@ from typing import Any
 from fastapi import FastAPI
 
 from api.deps import CurrentActor
+from api.hardening import (
+    configure_security,
+    graphql_router_options,
+    hardening_extensions,
+    install_http_hardening,
+)
 from api.settings import Settings
 from projections.follower import ViewFollower
+from security.access_log import AccessRecorder
 from security.ledger.keeper import LedgerKeeper
 from security.tokens import TokenVerifier
+
+log = logging.getLogger(__name__)
 
 
 def create_app(
@@ -26,26 +36,42 @@ def create_app(
 
     ``views`` is what mutations wait on for read-your-writes (``api.runtime.view_waiter``);
     an embedded ``ViewFollower`` is started and stopped with the app, and so is the ledger
-    keeper when this process follows the log (embedded mode).
+    keeper when this process follows the log (embedded mode), and the access recorder that
+    saves the reads of partners' records in batches.
+
+    In production this refuses development secrets (``ConfigurationError`` naming the setting)
+    before anything is served, and installs the HTTP and GraphQL hardening.
     """
     from api.runtime import ledger_keeper, view_waiter
 
+    configure_security(settings)
     if views is None:
         views = view_waiter(settings, registry)
     if ledger is None and settings.projects_in_process:
         ledger = ledger_keeper(settings)
 
+    recorder = AccessRecorder(registry)
+
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if isinstance(views, ViewFollower):
             views.start()
         if ledger is not None:
             ledger.start()
+        recorder.start()
         try:
             yield
         finally:
+            try:
+                recorder.stop()  # saves what is still buffered, before the ledger's last round
+            except Exception:
+                log.exception("access log: reads left unsaved at shutdown")
             if ledger is not None:
                 ledger.stop()
+            opened = getattr(app.state, "audit_ledger", None)
+            if opened is not None:
+                app.state.audit_ledger = None
+                opened.close()
             if isinstance(views, ViewFollower):
                 views.stop()
 
@@ -61,6 +87,9 @@ def create_app(
     app.state.registry = registry
     app.state.views = views
     app.state.ledger = ledger
+    app.state.access_recorder = recorder
+    app.state.audit_ledger = None  # opened on first proof (api.graphql.context.audit_ledger_of)
+    install_http_hardening(app, settings)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -76,11 +105,14 @@ def create_app(
             "organisation": actor.organisation_id,
         }
 
-    from api.exports import exports_router
+    from api.exports import exports_router, ledger_router
     from api.graphql.router import mount_graphql
+    from api.graphql.schema import build_schema
 
-    mount_graphql(app, settings)
+    schema = build_schema(hardening_extensions(settings))
+    mount_graphql(app, settings, schema, graphql_router_options(settings))
     app.include_router(exports_router)
+    app.include_router(ledger_router)
     from api.observability import install_observability
 
     install_observability(app, settings, registry, views)

@@ -1,4 +1,5 @@
-"""Timeline exports (CSV, JSON) over HTTP and for the CLI, read through the caller's reader."""
+"""Exports over HTTP, read through the caller's reader: timelines (CSV, JSON; also for the CLI)
+and the audit ledger's signed checkpoint and proofs (as ``registry verify-proof`` reads them)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 
 from api.deps import CurrentActor
 from api.graphql import ids
@@ -17,6 +18,8 @@ from domain.actors import Actor
 from domain.errors import NotFound, RegistryError
 from projections.queries.timeline import TimelineEntry
 from projections.store import ViewStore
+from security.access_log import AccessRecorder
+from security.ledger import to_json
 
 Format = Literal["csv", "json"]
 COLUMNS = (
@@ -68,9 +71,16 @@ def render(entries: list[TimelineEntry], fmt: Format) -> str:
 
 
 def export_timeline(registry: Any, actor: Actor, partner_id: UUID, fmt: Format) -> str:
-    """`registry export timeline --partner ID --format csv|json`: the text to write out."""
-    reader = RegistryReader(actor, ViewStore.for_application(registry), registry)
-    return render(reader.timeline_export(partner_id), fmt)
+    """`registry export timeline --partner ID --format csv|json`: the text to write out.
+
+    The read is logged like any other (saved before this returns)."""
+    recorder = AccessRecorder(registry)
+    reader = RegistryReader(
+        actor, ViewStore.for_application(registry), registry, recorder=recorder
+    )
+    text = render(reader.timeline_export(partner_id), fmt)
+    recorder.flush()
+    return text
 
 
 def partner_uuid(value: str) -> UUID:
@@ -90,14 +100,19 @@ def _reader(request: Request, actor: CurrentActor) -> RegistryReader:
 exports_router = APIRouter(tags=["exports"])
 
 
+def http_error(error: RegistryError) -> HTTPException:
+    """404 NOT_FOUND, 403 FORBIDDEN, else 400, with the registry's message."""
+    if isinstance(error, NotFound):
+        return HTTPException(status.HTTP_404_NOT_FOUND, detail=error.message)
+    code = status.HTTP_403_FORBIDDEN if error.code == "FORBIDDEN" else 400
+    return HTTPException(code, detail=str(error))
+
+
 def _export(reader: RegistryReader, partner_id: str, fmt: Format) -> Response:
     try:
         entries = reader.timeline_export(partner_uuid(partner_id))
-    except NotFound as error:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=error.message) from error
     except RegistryError as error:
-        code = status.HTTP_403_FORBIDDEN if error.code == "FORBIDDEN" else 400
-        raise HTTPException(code, detail=error.message) from error
+        raise http_error(error) from error
     filename = f"partner-{partner_id}-timeline.{fmt}"
     return Response(
         render(entries, fmt),
@@ -116,3 +131,51 @@ def timeline_csv(partner_id: str, reader: Annotated[RegistryReader, Depends(_rea
 def timeline_json(partner_id: str, reader: Annotated[RegistryReader, Depends(_reader)]) -> Response:
     """The partner's timeline as JSON (UTF-8)."""
     return _export(reader, partner_id, "json")
+
+
+ledger_router = APIRouter(prefix="/ledger", tags=["ledger"])
+JSON_MEDIA_TYPE = "application/json; charset=utf-8"
+
+
+@ledger_router.get("/checkpoint")
+def checkpoint_note(
+    reader: Annotated[RegistryReader, Depends(_reader)],
+    size: Annotated[int | None, Query(ge=0, description="a tree size (default: latest)")] = None,
+) -> Response:
+    """The latest (or ``size``'s) signed checkpoint, as the signed note text."""
+    try:
+        found = reader.checkpoint_at(size)
+    except RegistryError as error:
+        raise http_error(error) from error
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no signed checkpoint of that size")
+    return Response(found.note, media_type="text/plain; charset=utf-8")
+
+
+@ledger_router.get("/proofs/inclusion")
+def inclusion_proof_json(
+    reader: Annotated[RegistryReader, Depends(_reader)],
+    event: Annotated[str, Query(description="event id (history or timeline entry id)")],
+    size: Annotated[int | None, Query(ge=1, description="checkpoint tree size")] = None,
+) -> Response:
+    """Inclusion proof JSON of one event against the latest (or ``size``'s) checkpoint."""
+    try:
+        record_id, version = ids.decode_event(event)
+        proven = reader.inclusion_proof(record_id, version, size)
+    except RegistryError as error:
+        raise http_error(error) from error
+    return Response(to_json(proven.proof), media_type=JSON_MEDIA_TYPE)
+
+
+@ledger_router.get("/proofs/consistency")
+def consistency_proof_json(
+    reader: Annotated[RegistryReader, Depends(_reader)],
+    old: Annotated[int, Query(alias="from", ge=0, description="older tree size")],
+    new: Annotated[int | None, Query(alias="to", ge=0, description="newer tree size")] = None,
+) -> Response:
+    """Consistency proof JSON from tree size ``from`` to ``to`` (default: latest checkpoint)."""
+    try:
+        proven = reader.consistency_proof(old, new)
+    except RegistryError as error:
+        raise http_error(error) from error
+    return Response(to_json(proven.proof), media_type=JSON_MEDIA_TYPE)

@@ -6,21 +6,22 @@ before it returns anything; GraphQL resolvers and exports never filter by role t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from domain.actors import Actor
 from domain.application import PartnershipRegistry
 from domain.decision import DueDiligenceDecision
 from domain.engagement import Engagement
-from domain.errors import NotFound
+from domain.errors import NotFound, ValidationError
 from domain.partner import PartnerOrganisation
 from domain.risk_assessment import FINALISED, RiskAssessment, rating_rank
 from domain.valid_time import ValidTime
 from projections.batch import iso_instant
+from projections.queries.access_log import AccessLogEntry, access_log
 from projections.queries.partners import (
     PartnerFilter,
     PartnerKey,
@@ -51,6 +52,14 @@ from projections.queries.timeline import (
 )
 from projections.store import Row, ViewStore
 from security import permissions
+from security.ledger import (
+    AuditLedger,
+    ConsistencyProof,
+    EventNotInLedgerError,
+    InclusionProof,
+    ProofError,
+    StoredCheckpoint,
+)
 from security.permissions import CONFIDENTIAL, INTERNAL, PERSONAL
 
 # Operations as ``security.permissions.OPERATIONS`` names them (the GraphQL field names).
@@ -61,6 +70,14 @@ READ_DECISION = "decision"
 READ_RISK_REGISTER = "riskRegister"
 READ_HISTORY = "history"
 EXPORT_TIMELINE = "export"
+READ_ACCESS_LOG = "accessLog"
+READ_CHECKPOINT = "checkpoint"
+READ_INCLUSION_PROOF = "inclusionProof"
+READ_CONSISTENCY_PROOF = "consistencyProof"
+# How a read reached a partner's record, as the access log names it (besides the above).
+READ_ENGAGEMENT = "engagement"
+READ_RISK_ASSESSMENT = "riskAssessment"
+ACCESS_LOG_CAP = 10_000
 SEALED_LEVELS = frozenset({"confidential", "restricted"})
 
 
@@ -307,6 +324,28 @@ class RegisterRowView:
     overdue_decisions: tuple[DecisionView, ...]
 
 
+class RecordsReads(Protocol):
+    """Where reads of partners' records are noted (``security.access_log.AccessRecorder``)."""
+
+    def record(self, actor: Actor, partner_ids: Iterable[object], operation: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class ProvenInclusion:
+    """An inclusion proof and the signed checkpoint (same tree size) it verifies against."""
+
+    proof: InclusionProof
+    checkpoint: StoredCheckpoint
+
+
+@dataclass(frozen=True)
+class ProvenConsistency:
+    """A consistency proof and the signed checkpoint of its new size (None when unsigned)."""
+
+    proof: ConsistencyProof
+    checkpoint: StoredCheckpoint | None
+
+
 def instant_text(moment: datetime) -> str:
     """A client's instant as the views store recorded times (UTC; naive means UTC)."""
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
@@ -327,13 +366,34 @@ class RegistryReader:
         registry: PartnershipRegistry,
         *,
         today: date | None = None,
+        recorder: RecordsReads | None = None,
+        ledger: Callable[[], AuditLedger] | None = None,
     ) -> None:
         self.actor = actor
         self.store = store
         self.registry = registry
         self.today = today or date.today()
         self.scope: frozenset[str] | None = permissions.partner_scope(actor)
+        self.recorder = recorder
+        self._ledger = ledger
         self._may: dict[str, bool] = {}
+        self._noted: set[tuple[str, str]] = set()
+
+    # ---- accountability ---------------------------------------------------------------
+
+    def _read(self, partner_ids: Iterable[object], operation: str) -> None:
+        """Note that the caller read these partners' records (once per partner and operation
+        per reader, i.e. per request); buffered, never waits on storage."""
+        if self.recorder is None:
+            return
+        fresh = []
+        for partner_id in partner_ids:
+            key = (str(partner_id), operation)
+            if key not in self._noted:
+                self._noted.add(key)
+                fresh.append(key[0])
+        if fresh:
+            self.recorder.record(self.actor, fresh, operation)
 
     # ---- rules ----------------------------------------------------------------------
 
@@ -381,12 +441,14 @@ class RegistryReader:
     ) -> tuple[list[PartnerView], PartnerPage]:
         self.check(READ_PARTNERS)
         page = list_partners(self.store, partner_filter, first=first, after=after, scope=self.scope)
+        self._read((r.partner_id for r in page.rows), READ_PARTNERS)
         internal = self.may_see(INTERNAL)
         return [PartnerView.from_row(r, internal) for r in page.rows], page
 
     def partners(self, partner_ids: Sequence[str]) -> dict[str, PartnerView]:
         self.check(READ_PARTNER)
         rows = load_partners(self.store, partner_ids, scope=self.scope)
+        self._read(rows, READ_PARTNER)
         internal = self.may_see(INTERNAL)
         return {k: PartnerView.from_row(r, internal) for k, r in rows.items()}
 
@@ -404,6 +466,7 @@ class RegistryReader:
         version = version_as_of(self.store, partner_id, moment)
         if version is None:
             raise NotFound(f"partner as recorded at {moment}", partner_id)
+        self._read([partner_id], READ_PARTNER)
         partner = self.registry.get_partner(partner_id, version)
         assessments = self.assessments_for([str(partner_id)], moment)[str(partner_id)]
         engagements = self.engagements_for([str(partner_id)], moment)[str(partner_id)]
@@ -435,6 +498,7 @@ class RegistryReader:
                 raise NotFound("partner", partner_id)
             partner = self.registry.get_partner(UUID(partner_id), version)
             found.append(self._partner_details(partner))
+        self._read((k for k, _ in keys), READ_PARTNER)
         return found
 
     def _partner_details(self, partner: PartnerOrganisation) -> PartnerDetails:
@@ -472,6 +536,7 @@ class RegistryReader:
         """Each partner's engagements, latest first; as recorded at ``as_of`` when given."""
         self.check(READ_PARTNER)
         rows = engagements_for_partners(self.store, partner_ids, scope=self.scope)
+        self._read(rows, READ_PARTNER)
         found: dict[str, list[EngagementView]] = {}
         for partner_id, partner_rows in rows.items():
             if as_of is None:
@@ -501,8 +566,10 @@ class RegistryReader:
     def _engagement_aggregate(self, engagement_id: UUID, version: int | None) -> Engagement:
         self.check(READ_PARTNER)
         engagement = self.registry.get_engagement(engagement_id, version)
-        if not self._visible(engagement.partner_ids):
+        visible = self._visible(engagement.partner_ids)
+        if not visible:
             raise NotFound("engagement", engagement_id)
+        self._read(visible, READ_ENGAGEMENT)
         return engagement
 
     def _sealed(self, confidentiality: str) -> bool:
@@ -584,6 +651,7 @@ class RegistryReader:
     ) -> dict[str, list[AssessmentView]]:
         self.check(READ_PARTNER)
         rows = assessments_for_partners(self.store, partner_ids, scope=self.scope)
+        self._read(rows, READ_PARTNER)
         found: dict[str, list[AssessmentView]] = {}
         for partner_id, partner_rows in rows.items():
             if as_of is None:
@@ -611,6 +679,7 @@ class RegistryReader:
         assessment = self.registry.get_risk_assessment(assessment_id, version)
         if not self.in_scope(assessment.partner_id):
             raise NotFound("risk assessment", assessment_id)
+        self._read([assessment.partner_id], READ_RISK_ASSESSMENT)
         return assessment
 
     def _assessment_details(self, assessment: RiskAssessment) -> AssessmentDetails:
@@ -644,6 +713,7 @@ class RegistryReader:
     ) -> dict[str, list[DecisionView]]:
         self.check(READ_DECISION)
         rows = decisions_for_partners(self.store, partner_ids, scope=self.scope)
+        self._read(rows, READ_DECISION)
         found: dict[str, list[DecisionView]] = {}
         for partner_id, partner_rows in rows.items():
             if as_of is None:
@@ -686,6 +756,7 @@ class RegistryReader:
         decision = self.registry.get_decision(decision_id, version)
         if not self.in_scope(decision.partner_id):
             raise NotFound("decision", decision_id)
+        self._read([decision.partner_id], READ_DECISION)
         return decision
 
     def _decision_from_row(self, r: Row) -> DecisionView:
@@ -757,6 +828,7 @@ class RegistryReader:
     ) -> TimelinePage:
         self.check(READ_TIMELINE)
         page = timeline(self.store, timeline_filter, first=first, after=after, scope=self.scope)
+        self._read((p for e in page.entries for p in self._visible(e.partner_ids)), READ_TIMELINE)
         return replace(page, entries=tuple(self._entry(e) for e in page.entries))
 
     def timelines_for(
@@ -764,6 +836,7 @@ class RegistryReader:
     ) -> dict[str, list[TimelineEntry]]:
         self.check(READ_TIMELINE)
         found = timelines_for_partners(self.store, partner_ids, scope=self.scope)
+        self._read(found, READ_TIMELINE)
         return {
             p: [self._entry(e) for e in entries if as_of is None or e.recorded_at <= as_of]
             for p, entries in found.items()
@@ -776,6 +849,7 @@ class RegistryReader:
         if not self.in_scope(wanted) or not load_partners(self.store, [wanted], scope=self.scope):
             raise NotFound("partner", partner_id)
         found = timelines_for_partners(self.store, [wanted], scope=self.scope)[wanted]
+        self._read([wanted], EXPORT_TIMELINE)
         return [self._entry(e) for e in found]
 
     def _entry(self, entry: TimelineEntry) -> TimelineEntry:
@@ -788,6 +862,7 @@ class RegistryReader:
         events = histories(self.store, [record_id], scope=self.scope)[str(record_id)]
         if not events:
             raise NotFound("record", record_id)
+        self._read(self._visible(self.record_partners(record_id)), READ_HISTORY)
         internal = self.may_see(INTERNAL)
         return [
             replace(e, actor_id=self.shown(e.actor_id) or "", reason=e.reason if internal else "")
@@ -802,6 +877,7 @@ class RegistryReader:
         rows: list[RiskRegisterRow] = risk_register(
             self.store, register_filter, today=self.today, scope=self.scope
         )
+        self._read((r.partner_id for r in rows), READ_RISK_REGISTER)
         return [
             RegisterRowView(
                 r.partner_id,
@@ -814,6 +890,110 @@ class RegistryReader:
             )
             for r in rows
         ]
+
+    # ---- accountability and the audit ledger ------------------------------------------
+
+    def access_log(
+        self,
+        partner_id: UUID,
+        start: date | datetime | None = None,
+        end: date | datetime | None = None,
+        limit: int = ACCESS_LOG_CAP,
+    ) -> list[AccessLogEntry]:
+        """Who read the partner's record, when and how (oldest first, at most ``limit``)."""
+        self.check(READ_ACCESS_LOG)
+        if not self.in_scope(partner_id) or not load_partners(
+            self.store, [str(partner_id)], scope=self.scope
+        ):
+            raise NotFound("partner", partner_id)
+        if start is not None and end is not None and start > end:
+            raise ValidationError("from", "order", "from must not be after to")
+        return access_log(
+            self.store,
+            partner_id,
+            start,
+            end,
+            scope=self.scope,
+            limit=max(0, min(limit, ACCESS_LOG_CAP)),
+        )
+
+    def ledger(self) -> AuditLedger:
+        if self._ledger is None:
+            raise NotFound("audit ledger", "ledger")
+        return self._ledger()
+
+    def verifier_key(self) -> str | None:
+        """The verifier key of the ledger's signer as this server is configured."""
+        signer = self.ledger().signer
+        return None if signer is None else signer.verifier_key()
+
+    def checkpoint(self) -> StoredCheckpoint | None:
+        """The latest signed checkpoint (None until the ledger has signed one)."""
+        self.check(READ_CHECKPOINT)
+        return self.ledger().latest_checkpoint()
+
+    def checkpoint_at(self, tree_size: int | None) -> StoredCheckpoint | None:
+        """The signed checkpoint of ``tree_size`` leaves (latest when None), if one was made."""
+        self.check(READ_CHECKPOINT)
+        ledger = self.ledger()
+        if tree_size is None:
+            return ledger.latest_checkpoint()
+        found = ledger.store.checkpoints(tree_size=tree_size)
+        return found[0] if found else None
+
+    def inclusion_proof(
+        self, record_id: UUID, version: int, tree_size: int | None = None
+    ) -> ProvenInclusion:
+        """Proof that version ``version`` of record ``record_id`` is in a signed checkpoint's
+        tree (the latest, or the one of ``tree_size``). Partner-scoped: another partner's
+        event, or an event not integrated or signed yet, is NOT_FOUND."""
+        self.check(READ_INCLUSION_PROOF)
+        event_id = f"{record_id}:{version}"
+        if self.scope is not None and not self._visible(self.record_partners(record_id)):
+            raise NotFound("event", event_id)
+        ledger = self.ledger()
+        checkpoint = ledger.latest_checkpoint() if tree_size is None else None
+        if tree_size is not None:
+            found = ledger.store.checkpoints(tree_size=tree_size)
+            checkpoint = found[0] if found else None
+            if checkpoint is None:
+                raise NotFound("signed checkpoint of tree size", tree_size)
+        if checkpoint is None:
+            raise NotFound("event in a signed checkpoint (not integrated yet; retry)", event_id)
+        try:
+            proof = ledger.inclusion_proof(
+                stream_id=record_id, version=version, tree_size=checkpoint.tree_size
+            )
+        except EventNotInLedgerError:
+            raise NotFound(
+                "event in a signed checkpoint (not integrated yet; retry)", event_id
+            ) from None
+        return ProvenInclusion(proof, checkpoint)
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> ProvenConsistency:
+        """Proof that the tree of ``old_size`` leaves is a prefix of the tree of ``new_size``
+        (default: the latest signed checkpoint's size)."""
+        self.check(READ_CONSISTENCY_PROOF)
+        ledger = self.ledger()
+        latest = ledger.latest_checkpoint()
+        if new_size is None:
+            if latest is None:
+                raise NotFound("signed checkpoint", "latest")
+            new_size = latest.tree_size
+        if old_size < 0 or new_size < 0:
+            raise ValidationError("fromSize", "min", "tree sizes are 0 or more")
+        if old_size > new_size:
+            raise ValidationError("fromSize", "order", "fromSize must not exceed toSize")
+        if new_size > ledger.tree_size():
+            raise ValidationError(
+                "toSize", "max", f"the ledger has {ledger.tree_size()} leaves, not {new_size}"
+            )
+        try:
+            proof = ledger.consistency_proof(old_size, new_size)
+        except ProofError as error:
+            raise ValidationError("fromSize", "proof", str(error)) from error
+        found = ledger.store.checkpoints(tree_size=new_size)
+        return ProvenConsistency(proof, found[0] if found else None)
 
 
 def _speaker(person: ContactView | None) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any
@@ -19,6 +20,7 @@ from domain.actors import Actor, acting_as
 from domain.application import PartnershipRegistry, Recorded
 from projections.follower import TrackingWaiter, WaitsForViews
 from projections.store import ViewStore
+from security.ledger import AuditLedger
 
 READ_YOUR_WRITES_TIMEOUT = 15.0
 
@@ -88,10 +90,38 @@ def cursor_signer(state: Any) -> CursorSigner:
     return signer
 
 
+_LEDGER_LOCK = threading.Lock()
+
+
+def audit_ledger_of(state: Any) -> Callable[[], AuditLedger]:
+    """The app's one ``AuditLedger`` (read-only here: proofs and checkpoints), opened on first
+    use with ``api.runtime.audit_ledger`` and closed by the app's lifespan."""
+
+    def opened() -> AuditLedger:
+        ledger: AuditLedger | None = getattr(state, "audit_ledger", None)
+        if ledger is None:
+            with _LEDGER_LOCK:
+                ledger = getattr(state, "audit_ledger", None)
+                if ledger is None:
+                    from api.runtime import audit_ledger
+
+                    ledger = audit_ledger(state.settings)
+                    state.audit_ledger = ledger
+        return ledger
+
+    return opened
+
+
 def reader_for(request: Request, actor: Actor) -> RegistryReader:
-    """The caller's reader (the exports use it too)."""
+    """The caller's reader (the exports use it too): reads are noted in the access log."""
     state = request.app.state
-    return RegistryReader(actor, view_store(state), state.registry)
+    return RegistryReader(
+        actor,
+        view_store(state),
+        state.registry,
+        recorder=getattr(state, "access_recorder", None),
+        ledger=audit_ledger_of(state),
+    )
 
 
 def get_context(request: Request) -> RegistryContext:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from api.hardening import current_request_id
 from domain.errors import RegistryError, ValidationError
 
 log = logging.getLogger(__name__)
@@ -69,8 +69,8 @@ class TypedErrors(SchemaExtension):
                 path=error.path,
                 extensions=extensions,
             )
-        request_id = uuid.uuid4().hex[:12]
-        log.error("internal error %s", request_id, exc_info=original)
+        request_id = current_request_id()
+        log.error("internal error, request id %s", request_id, exc_info=original)
         return GraphQLError(
             f"internal error; quote request id {request_id} to the registry's operators",
             nodes=error.nodes,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from uuid import UUID
 
 from domain.errors import NotFound
@@ -17,6 +18,9 @@ FOLLOW_UP = "FollowUp"
 RISK = "Risk"
 MITIGATION = "Mitigation"
 TIMELINE_ENTRY = "TimelineEntry"
+EVENT = "Event"
+EVENT_TYPES = (EVENT, TIMELINE_ENTRY)
+"""Both name one stored event by "<record uuid>:<version>"."""
 RECORD_TYPES = (PARTNER, ENGAGEMENT, RISK_ASSESSMENT, DECISION)
 
 KINDS = {
@@ -64,3 +68,26 @@ def decode_record(global_id: str) -> tuple[str, UUID]:
     """A partner, engagement, risk assessment or decision id, with its type."""
     type_name, _ = split(global_id)
     return type_name, decode(global_id, *RECORD_TYPES)
+
+
+_RAW_EVENT = re.compile(r"^([0-9a-fA-F-]{32,36}):([0-9]{1,18})$")
+
+
+def event_id(record_id: object, version: int) -> str:
+    """The global id of one stored event (version ``version`` of record ``record_id``)."""
+    return encode(EVENT, f"{record_id}:{version}")
+
+
+def decode_event(value: str) -> tuple[UUID, int]:
+    """(record id, version) from an Event or TimelineEntry global id, or a raw
+    "<record uuid>:<version>" (as in exports); NOT_FOUND otherwise."""
+    raw = _RAW_EVENT.match(value.strip())
+    if raw is None:
+        type_name, text = split(value)
+        raw = _RAW_EVENT.match(text) if type_name in EVENT_TYPES else None
+    if raw is None:
+        raise NotFound("event", value)
+    try:
+        return UUID(raw.group(1)), int(raw.group(2))
+    except ValueError:
+        raise NotFound("event", value) from None

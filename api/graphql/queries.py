@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 import strawberry
@@ -13,9 +13,11 @@ from api.graphql import ids
 from api.graphql.context import Info
 from api.graphql.described import described_field
 from api.graphql.inputs import PartnerFilterInput, RiskRegisterFilterInput, period
+from api.graphql.types.access_log_entry import AccessLogEntry
 from api.graphql.types.decision import Decision
 from api.graphql.types.engagement import Engagement
 from api.graphql.types.history_event import HistoryEvent
+from api.graphql.types.ledger import Checkpoint, ConsistencyProof, InclusionProof
 from api.graphql.types.me import Me
 from api.graphql.types.page_info import PageInfo
 from api.graphql.types.partner import Partner
@@ -175,6 +177,75 @@ class Query:
     def history(self, info: Info, id: strawberry.ID) -> list[HistoryEvent]:
         _, record_id = ids.decode_record(id)
         return [HistoryEvent.from_event(e) for e in info.context.reader.history(record_id)]
+
+    @described_field("Who read a partner's record, when and how (human rights officers only).")
+    async def access_log(
+        self,
+        info: Info,
+        partner_id: strawberry.ID,
+        from_: Annotated[
+            date | None, strawberry.argument(name="from", description="first UTC day, inclusive")
+        ] = None,
+        to: Annotated[date | None, strawberry.argument(description="last UTC day, inclusive")] = None,
+        first: Annotated[
+            int, strawberry.argument(description="at most this many, oldest first (cap 10000)")
+        ] = 1000,
+    ) -> list[AccessLogEntry]:
+        reader = info.context.reader
+        reader.check("accessLog")
+        partner = ids.decode(partner_id, ids.PARTNER)
+        if first < 0:
+            raise ValidationError("first", "min", "first must be 0 or more")
+        found = await asyncio.to_thread(reader.access_log, partner, from_, to, first)
+        return [AccessLogEntry.from_entry(e) for e in found]
+
+    @described_field("The audit ledger's latest signed checkpoint (null before the first).")
+    async def checkpoint(self, info: Info) -> Checkpoint | None:
+        reader = info.context.reader
+        reader.check("checkpoint")
+
+        def load() -> Checkpoint | None:
+            found = reader.checkpoint()
+            return None if found is None else Checkpoint.from_stored(found, reader.verifier_key())
+
+        return await asyncio.to_thread(load)
+
+    @described_field("Proof that an event (a history or timeline event id) is in the ledger.")
+    async def inclusion_proof(
+        self,
+        info: Info,
+        event_id: strawberry.ID,
+        tree_size: Annotated[
+            int | None, strawberry.argument(description="a signed checkpoint's size (latest)")
+        ] = None,
+    ) -> InclusionProof:
+        reader = info.context.reader
+        reader.check("inclusionProof")
+        record_id, version = ids.decode_event(event_id)
+
+        def load() -> InclusionProof:
+            proven = reader.inclusion_proof(record_id, version, tree_size)
+            return InclusionProof.from_proven(proven, reader.verifier_key())
+
+        return await asyncio.to_thread(load)
+
+    @described_field("Proof that the ledger of fromSize leaves is a prefix of toSize's.")
+    async def consistency_proof(
+        self,
+        info: Info,
+        from_size: int,
+        to_size: Annotated[
+            int | None, strawberry.argument(description="default: the latest checkpoint's size")
+        ] = None,
+    ) -> ConsistencyProof:
+        reader = info.context.reader
+        reader.check("consistencyProof")
+
+        def load() -> ConsistencyProof:
+            proven = reader.consistency_proof(from_size, to_size)
+            return ConsistencyProof.from_proven(proven, reader.verifier_key())
+
+        return await asyncio.to_thread(load)
 
 
 def ids_not_found(wanted: tuple[str, ...], scope: frozenset[str]) -> Exception:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from fastapi import FastAPI
 from strawberry.fastapi import GraphQLRouter
@@ -11,16 +13,24 @@ from api.graphql.schema import schema as default_schema
 from api.settings import Settings
 
 
-def graphql_router(settings: Settings, schema: strawberry.Schema | None = None) -> GraphQLRouter:
-    return GraphQLRouter(
-        schema or default_schema,
-        context_getter=get_context,
-        graphql_ide="graphiql" if settings.is_development else None,
-        allow_queries_via_get=False,
-    )
+def graphql_router(
+    settings: Settings,
+    schema: strawberry.Schema | None = None,
+    options: dict[str, Any] | None = None,
+) -> GraphQLRouter:
+    """``options``: ``api.hardening.graphql_router_options(settings)`` (IDE, GET, uploads)."""
+    chosen: dict[str, Any] = {
+        "graphql_ide": "graphiql" if settings.is_development else None,
+        "allow_queries_via_get": False,
+    }
+    chosen.update(options or {})
+    return GraphQLRouter(schema or default_schema, context_getter=get_context, **chosen)
 
 
 def mount_graphql(
-    app: FastAPI, settings: Settings, schema: strawberry.Schema | None = None
+    app: FastAPI,
+    settings: Settings,
+    schema: strawberry.Schema | None = None,
+    options: dict[str, Any] | None = None,
 ) -> None:
-    app.include_router(graphql_router(settings, schema), prefix="/graphql")
+    app.include_router(graphql_router(settings, schema, options), prefix="/graphql")

@@ -1,10 +1,9 @@
-"""Hardening as mounted in the registry's own app (REGISTRY_ENV=production), over HTTP.
-
-Until ``api.app.create_app`` installs ``api.hardening`` these tests report xfail with the reason.
-"""
+"""Hardening as mounted in the registry's own app (REGISTRY_ENV=production), over HTTP."""
 
 from __future__ import annotations
 
+import base64
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
@@ -15,7 +14,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.hardening import RequestIds
-from api.runtime import build_registry
+from api.runtime import build_http_app, build_registry
+from api.settings import DEV_MASTER_KEY_FILE, ConfigurationError
+from api.views import RegistryReader
 from projections.follower import ViewFollower
 from security.tokens import TokenIssuer, TokenVerifier
 from tests.api.conftest import ISSUER
@@ -29,15 +30,16 @@ def hardened(app: FastAPI) -> bool:
 @pytest.fixture
 def production(backend: Backend, tmp_path: Path) -> Iterator[tuple[TestClient, TokenIssuer]]:
     settings = backend.settings(
-        env="production", signing_key_file=tmp_path / "signing.pem", auth_failure_limit=3
+        env="production",
+        signing_key_file=tmp_path / "signing.pem",
+        auth_failure_limit=3,
+        ledger_signing_key=base64.b64encode(secrets.token_bytes(32)).decode(),
     )
     issuer = TokenIssuer.from_key_file(tmp_path / "signing.pem", ISSUER, ISSUER)
     registry = build_registry(settings)
     follower = ViewFollower(registry, poll_interval=0.05)
     app = create_app(settings, TokenVerifier(issuer.jwks(), ISSUER, ISSUER), registry, follower)
-    if not hardened(app):
-        registry.close()
-        pytest.xfail("api.app.create_app does not call api.hardening.install_http_hardening yet")
+    assert hardened(app)
     try:
         with TestClient(app) as client:
             yield client, issuer
@@ -113,3 +115,55 @@ def test_the_app_refuses_oversized_bodies(production: tuple[TestClient, TokenIss
     client, issuer = production
     body = {"query": "{ me { role } }", "variables": {"pad": "x" * 2_000_000}}
     assert client.post("/graphql", json=body, headers=bearer(issuer)).status_code == 413
+
+
+def test_internal_errors_are_masked_with_the_request_id_of_the_response(
+    production: tuple[TestClient, TokenIssuer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, issuer = production
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("database password is hunter2")
+
+    monkeypatch.setattr(RegistryReader, "risk_register", broken)
+    response = client.post(
+        "/graphql", json={"query": "{ riskRegister { name } }"}, headers=bearer(issuer)
+    )
+    assert response.status_code == 200
+    (error,) = response.json()["errors"]
+    assert "hunter2" not in response.text
+    assert error["extensions"]["code"] == "INTERNAL"
+    assert error["extensions"]["requestId"] == response.headers["x-request-id"]
+    assert response.headers["x-request-id"] in error["message"]
+
+
+def test_production_refuses_the_development_master_key_before_serving(
+    backend: Backend, tmp_path: Path
+) -> None:
+    settings = backend.settings(
+        env="production",
+        signing_key_file=tmp_path / "signing.pem",
+        master_key=None,
+        master_key_file=DEV_MASTER_KEY_FILE,
+        ledger_signing_key=base64.b64encode(secrets.token_bytes(32)).decode(),
+    )
+    TokenIssuer.from_key_file(tmp_path / "signing.pem", ISSUER, ISSUER)
+    with pytest.raises(ConfigurationError) as refused:
+        build_http_app(settings)  # what `registry serve` runs before uvicorn
+    assert "REGISTRY_MASTER_KEY_FILE" in str(refused.value)
+    assert "\n" not in str(refused.value)
+
+
+def test_production_refuses_the_development_signing_key(backend: Backend, tmp_path: Path) -> None:
+    settings = backend.settings(
+        env="production",
+        signing_key_file=Path("var/dev-signing-key.pem"),
+        ledger_signing_key=base64.b64encode(secrets.token_bytes(32)).decode(),
+    )
+    registry = build_registry(settings)
+    issuer = TokenIssuer.from_key_file(tmp_path / "other.pem", ISSUER, ISSUER)
+    try:
+        with pytest.raises(ConfigurationError, match="REGISTRY_SIGNING_KEY_FILE"):
+            create_app(settings, TokenVerifier(issuer.jwks(), ISSUER, ISSUER), registry)
+    finally:
+        registry.close()

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 import strawberry
 
+from api.graphql import ids
 from api.graphql.types.valid_time import ValidTime
 from domain.valid_time import ValidTime as DomainValidTime
 from projections.queries.records import HistoryEvent as Event
@@ -13,6 +14,9 @@ from projections.queries.records import HistoryEvent as Event
 
 @strawberry.type
 class HistoryEvent:
+    event_id: strawberry.ID = strawberry.field(
+        description="this event's id, for inclusionProof(eventId)"
+    )
     version: int
     event_type: str
     actor_id: str
@@ -26,6 +30,7 @@ class HistoryEvent:
     def from_event(cls, event: Event) -> HistoryEvent:
         valid = DomainValidTime(date.fromisoformat(event.valid_start), event.valid_precision)
         return cls(
+            event_id=strawberry.ID(ids.event_id(event.record_id, event.version)),
             version=event.version,
             event_type=event.event_type,
             actor_id=event.actor_id,

@@ -25,6 +25,9 @@ def record_global_id(record_type: str, record_id: str) -> strawberry.ID:
 @strawberry.type
 class TimelineEntry:
     id: strawberry.ID
+    event_id: strawberry.ID = strawberry.field(
+        description="the stored event's id, for inclusionProof(eventId) (id is accepted too)"
+    )
     record_id: strawberry.ID
     version: int
     kind: str
@@ -42,6 +45,7 @@ class TimelineEntry:
     def from_entry(cls, entry: Entry) -> TimelineEntry:
         return cls(
             id=strawberry.ID(ids.encode(ids.TIMELINE_ENTRY, entry.entry_id)),
+            event_id=strawberry.ID(ids.event_id(entry.record_id, entry.version)),
             record_id=record_global_id(entry.record_type, entry.record_id),
             version=entry.version,
             kind=entry.kind,
