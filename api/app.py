@@ -113,6 +113,9 @@ def create_app(
     mount_graphql(app, settings, schema, graphql_router_options(settings))
     app.include_router(exports_router)
     app.include_router(ledger_router)
+    from api.ui import ui_router
+
+    app.include_router(ui_router)  # timeline pages under /ui
     from api.observability import install_observability
 
     install_observability(app, settings, registry, views)
