@@ -16,7 +16,7 @@ from api.hardening import (
     hardening_extensions,
     install_http_hardening,
 )
-from api.settings import Settings
+from api.settings import ConfigurationError, Settings
 from projections.follower import ViewFollower
 from security.access_log import AccessRecorder
 from security.ledger.keeper import LedgerKeeper
@@ -42,7 +42,7 @@ def create_app(
     In production this refuses development secrets (``ConfigurationError`` naming the setting)
     before anything is served, and installs the HTTP and GraphQL hardening.
     """
-    from api.runtime import ledger_keeper, view_waiter
+    from api.runtime import audit_ledger, ledger_keeper, view_waiter
 
     configure_security(settings)
     if views is None:
@@ -88,7 +88,11 @@ def create_app(
     app.state.views = views
     app.state.ledger = ledger
     app.state.access_recorder = recorder
-    app.state.audit_ledger = None  # opened on first proof (api.graphql.context.audit_ledger_of)
+    app.state.audit_ledger = None
+    try:  # now, before threads write: opening creates its tables (SQLite would be locked later)
+        app.state.audit_ledger = audit_ledger(settings)
+    except ConfigurationError as error:  # proofs unavailable; everything else is served
+        log.warning("audit ledger not opened (proofs will fail until configured): %s", error)
     install_http_hardening(app, settings)
 
     @app.get("/healthz")

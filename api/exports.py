@@ -75,9 +75,7 @@ def export_timeline(registry: Any, actor: Actor, partner_id: UUID, fmt: Format) 
 
     The read is logged like any other (saved before this returns)."""
     recorder = AccessRecorder(registry)
-    reader = RegistryReader(
-        actor, ViewStore.for_application(registry), registry, recorder=recorder
-    )
+    reader = RegistryReader(actor, ViewStore.for_application(registry), registry, recorder=recorder)
     text = render(reader.timeline_export(partner_id), fmt)
     recorder.flush()
     return text

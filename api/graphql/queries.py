@@ -186,7 +186,9 @@ class Query:
         from_: Annotated[
             date | None, strawberry.argument(name="from", description="first UTC day, inclusive")
         ] = None,
-        to: Annotated[date | None, strawberry.argument(description="last UTC day, inclusive")] = None,
+        to: Annotated[
+            date | None, strawberry.argument(description="last UTC day, inclusive")
+        ] = None,
         first: Annotated[
             int, strawberry.argument(description="at most this many, oldest first (cap 10000)")
         ] = 1000,
