@@ -128,10 +128,23 @@ query($id: ID!) { decision(id: $id) {
         """
 { riskRegister { name kind currentRating openMitigations { measure owner due status } } }""",
     )
-    ask("human_rights_officer", "Every event of one record, with who, role, why and when", """
+    history = ask("human_rights_officer", "Every event of one record, with who, role, why and when", """
 query($id: ID!) { history(id: $id) {
-  version eventType actorId actorRole reason validTime { text } recordedAt } }""",
+  eventId version eventType actorId actorRole reason validTime { text } recordedAt } }""",
         {"id": decision})  # fmt: skip
+    approval = history["data"]["history"][1]["eventId"]
+    time.sleep(2.5)  # reads are logged in batches (about once a second), then projected
+    month_start = date.today().replace(day=1).isoformat()
+    ask("human_rights_officer", "Who viewed partner X's record this month?", """
+query($id: ID!, $from: Date!) { accessLog(partnerId: $id, from: $from) {
+  readAt actorId actorRole operation } }""",
+        {"id": khrd, "from": month_start})  # fmt: skip
+    ask("human_rights_officer",
+        "Is the approval of decision D part of the signed history? (an inclusion proof to check "
+        "offline with `registry verify-proof`)", """
+query($event: ID!) { inclusionProof(eventId: $event) {
+  leafIndex treeSize leafHash path checkpoint { treeSize rootHash note verifierKey } } }""",
+        {"event": approval})  # fmt: skip
     parts.append("\n## Partner organisation (a token bound to its own organisation)\n")
     ask("partner", "Who am I?", "{ me { subject role organisationId } }", org=jwpn_raw)
     ask("partner",
