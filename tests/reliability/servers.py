@@ -191,7 +191,9 @@ class PrivatePostgres:
         self._pg_ctl("-m", mode, "stop")
 
     def restart(self) -> None:
-        self._pg_ctl("-m", "fast", "restart")
+        """Stop (fast: connections are cut) and start again (as `pg_ctlcluster restart` does)."""
+        self.stop("fast")
+        self.start()
 
     def backend(self) -> Backend:
         return Backend(name="postgres", database_url=self.url)
