@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from security.keys.store import KeyStore, Run
+from security.keys.store import KeyStore, KeyStoreError, Run
 
 
 class PostgresKeyStore(KeyStore):
@@ -21,6 +21,10 @@ class PostgresKeyStore(KeyStore):
     key and once per event holding personal data. PostgreSQL never overwrites a row in place,
     so after destroying or re-wrapping keys ``VACUUM FULL`` rewrites the table into a new file
     and the old file, holding the old wrapped bytes, is removed.
+
+    When the server restarts, the connection breaks: the statement running then fails (the
+    caller sees a storage error), and the next use opens a new connection, so the store
+    recovers without a restart of the process.
     """
 
     def __init__(
@@ -29,9 +33,10 @@ class PostgresKeyStore(KeyStore):
         super().__init__(master, cache_size)
         self.schema = schema
         self._lock = threading.RLock()
-        self._conn: psycopg.Connection[tuple[Any, ...]] = psycopg.connect(
-            autocommit=True, **conninfo
-        )
+        self._conninfo = conninfo
+        # One slot, so the finalizer closes whichever connection is current.
+        self._slot: list[psycopg.Connection[tuple[Any, ...]]] = [self._connect()]
+        self._closed = False
         if schema:
             self._conn.execute(
                 sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
@@ -41,6 +46,18 @@ class PostgresKeyStore(KeyStore):
         except psycopg.errors.UniqueViolation:  # another process created them at the same time
             self._create_tables(blob="BYTEA", time="TIMESTAMPTZ")
 
+    def _connect(self) -> psycopg.Connection[tuple[Any, ...]]:
+        return psycopg.connect(autocommit=True, **self._conninfo)
+
+    @property
+    def _conn(self) -> psycopg.Connection[tuple[Any, ...]]:
+        connection = self._slot[0]
+        if self._closed:
+            raise KeyStoreError("the key store was closed")
+        if connection.closed or connection.broken:
+            connection = self._slot[0] = self._connect()
+        return connection
+
     def _table(self, name: str) -> str:
         if not self.schema:
             return name
@@ -48,16 +65,18 @@ class PostgresKeyStore(KeyStore):
 
     @contextmanager
     def _transaction(self, write: bool = False) -> Iterator[Run]:
-        def run(statement: str, params: tuple[Any, ...]) -> tuple[list[tuple[Any, ...]], int]:
-            cursor = self._conn.execute(statement.replace("?", "%s").encode(), params)
-            rows = cursor.fetchall() if cursor.description is not None else []
-            return rows, max(cursor.rowcount, 0)
-
         with self._lock:
+            connection = self._conn  # one connection for the whole transaction
+
+            def run(statement: str, params: tuple[Any, ...]) -> tuple[list[tuple[Any, ...]], int]:
+                cursor = connection.execute(statement.replace("?", "%s").encode(), params)
+                rows = cursor.fetchall() if cursor.description is not None else []
+                return rows, max(cursor.rowcount, 0)
+
             if not write:
                 yield run
                 return
-            with self._conn.transaction():
+            with connection.transaction():
                 yield run
 
     def _scrub(self) -> None:
@@ -71,8 +90,10 @@ class PostgresKeyStore(KeyStore):
         return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
     def connection_closer(self) -> Callable[[], None]:
-        return self._conn.close
+        slot = self._slot
+        return lambda: slot[0].close()
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            self._closed = True
+            self._slot[0].close()
