@@ -9,7 +9,7 @@ import os
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
@@ -23,6 +23,7 @@ from eventsourcing.persistence import (
     MapperDeserialisationError,
     StoredEvent,
     Transcoder,
+    Transcoding,
 )
 from eventsourcing.utils import Environment
 
@@ -40,6 +41,15 @@ NONCE_BYTES = 12
 HEADER = struct.Struct(">2sB16sIq12s")  # magic, format, key id, key version, micros, nonce
 HEADER_BYTES = HEADER.size  # 43
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+KEY_CACHE = 4096
+"""Most stream keys whose AESGCM objects a cipher keeps (like the key store's LRU)."""
+_MAGIC_AND_FORMAT = MAGIC + bytes((FORMAT_VERSION,))
+_MICROSECOND = timedelta(microseconds=1)
+_U32 = struct.Struct(">I").pack
+_I64 = struct.Struct(">q").pack
+_T = TypeVar("_T")
+_MIN_US = (datetime.min.replace(tzinfo=UTC) - EPOCH) // _MICROSECOND
+_MAX_US = (datetime.max.replace(tzinfo=UTC) - EPOCH) // _MICROSECOND
 
 
 class EnvelopeFormatError(ValueError):
@@ -120,7 +130,19 @@ class EnvelopeCipher(Cipher):
     """
 
     def __init__(self, environment: Environment) -> None:
-        self.keys: KeyStore = open_key_store(environment)
+        self.keys = open_key_store(environment)
+
+    @property
+    def keys(self) -> KeyStore:
+        return self._keys
+
+    @keys.setter
+    def keys(self, keys: KeyStore) -> None:
+        self._keys = keys
+        # Stream keys are never destroyed nor re-keyed (rotation re-wraps the same secret), so
+        # each one's AESGCM object is kept: by subject for sealing, by key id for opening.
+        self._sealers: dict[str, tuple[bytes, AESGCM]] = {}
+        self._openers: dict[bytes, tuple[str, int, AESGCM]] = {}
 
     def encrypt(self, plaintext: bytes) -> bytes:
         del plaintext
@@ -139,15 +161,42 @@ class EnvelopeCipher(Cipher):
     def seal(
         self, stream_id: object, version: int, topic: str, recorded_at: datetime, plaintext: bytes
     ) -> bytes:
-        key = self.keys.data_key_for_stream(str(stream_id))
-        assert key.secret is not None  # stream keys are never destroyed
-        header = EnvelopeHeader(
-            FORMAT_VERSION, key.key_id, key.version, recorded_at, os.urandom(NONCE_BYTES)
-        ).to_bytes()
-        aad = associated_data(header, stream_id, version, topic)
-        return header + AESGCM(key.secret).encrypt(header[-NONCE_BYTES:], plaintext, aad)
+        subject = str(stream_id)
+        sealer = self._sealers.get(subject)
+        if sealer is None:
+            key = self.keys.data_key_for_stream(subject)
+            assert key.secret is not None  # stream keys are never destroyed
+            prefix = MAGIC + bytes((FORMAT_VERSION,)) + key.key_id.bytes + _U32(key.version)
+            sealer = self._remember(self._sealers, subject, (prefix, AESGCM(key.secret)))
+        prefix, aead = sealer
+        nonce = os.urandom(NONCE_BYTES)
+        header = prefix + _I64((recorded_at - EPOCH) // _MICROSECOND) + nonce
+        aad = associated_data(header, subject, version, topic)
+        return header + aead.encrypt(nonce, plaintext, aad)
 
     def open(self, stream_id: object, version: int, topic: str, state: bytes) -> bytes:
+        opener = self._openers.get(state[3:19]) if state[:3] == _MAGIC_AND_FORMAT else None
+        subject = str(stream_id)
+        if (
+            opener is None
+            or opener[0] != subject
+            or len(state) < HEADER_BYTES
+            or opener[1] != int.from_bytes(state[19:23], "big")
+            or not _MIN_US <= int.from_bytes(state[23:31], "big", signed=True) <= _MAX_US
+        ):
+            opener = self._opener(stream_id, version, topic, state)
+        aad = associated_data(state[:HEADER_BYTES], subject, version, topic)
+        try:
+            return opener[2].decrypt(state[31:HEADER_BYTES], state[HEADER_BYTES:], aad)
+        except InvalidTag:
+            raise IntegrityError(
+                stream_id, version, topic, "the payload was altered or belongs elsewhere"
+            ) from None
+
+    def _opener(
+        self, stream_id: object, version: int, topic: str, state: bytes
+    ) -> tuple[str, int, AESGCM]:
+        """Check the header and its key (the slow path, once per key): raise IntegrityError."""
         try:
             header = read_header(state)
         except EnvelopeFormatError as error:
@@ -159,13 +208,47 @@ class EnvelopeCipher(Cipher):
             raise IntegrityError(stream_id, version, topic, "sealed under another stream's key")
         if key.version != header.key_version:
             raise IntegrityError(stream_id, version, topic, "key version does not match")
-        aad = associated_data(state[:HEADER_BYTES], stream_id, version, topic)
+        opener = (key.subject, key.version, AESGCM(key.secret))
+        return self._remember(self._openers, key.key_id.bytes, opener)
+
+    @staticmethod
+    def _remember(cache: dict[Any, Any], key: Any, value: _T) -> _T:
+        if len(cache) >= KEY_CACHE:
+            cache.clear()
+        cache[key] = value
+        return value
+
+
+MEMOISED_VALUES = ("valid_time", "date_iso")
+"""Transcodings of immutable values (``ValidTime``, ``date``) whose decoded objects are shared:
+events repeat a few thousand distinct dates, and parsing them was a tenth of reading an event."""
+MEMO_SIZE = 65536
+
+
+class _MemoisedDecode(Transcoding):
+    """Decodes through ``inner`` once per distinct stored text; encodes as ``inner`` does."""
+
+    def __init__(self, inner: Transcoding) -> None:
+        self.inner = inner
+        self.type = inner.type
+        self.name = inner.name
+        self._decoded: dict[Any, Any] = {}
+
+    def encode(self, obj: Any) -> Any:
+        return self.inner.encode(obj)
+
+    def decode(self, data: Any) -> Any:
         try:
-            return AESGCM(key.secret).decrypt(header.nonce, state[HEADER_BYTES:], aad)
-        except InvalidTag:
-            raise IntegrityError(
-                stream_id, version, topic, "the payload was altered or belongs elsewhere"
-            ) from None
+            return self._decoded[data]
+        except KeyError:
+            pass
+        except TypeError:  # not hashable: not a stored text
+            return self.inner.decode(data)
+        value = self.inner.decode(data)
+        if len(self._decoded) >= MEMO_SIZE:
+            self._decoded.clear()
+        self._decoded[data] = value
+        return value
 
 
 class EnvelopeMapper(Mapper[Any]):
@@ -189,6 +272,10 @@ class EnvelopeMapper(Mapper[Any]):
         if not isinstance(transcoder, JSONTranscoder):
             raise TypeError("EnvelopeMapper needs the JSONTranscoder to seal personal data")
         transcoder.register(SealedPersonalData(cipher.keys, self.erasures))
+        for name in MEMOISED_VALUES:
+            found = transcoder.names.get(name)
+            if found is not None:
+                transcoder.names[name] = _MemoisedDecode(found)
 
     def to_stored_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
         with self.erasures.one_event():
@@ -203,7 +290,10 @@ class EnvelopeMapper(Mapper[Any]):
             originator_version=clear.originator_version,
             topic=clear.topic,
             state=self.envelope.seal(
-                clear.originator_id, clear.originator_version, clear.topic, recorded_at,
+                clear.originator_id,
+                clear.originator_version,
+                clear.topic,
+                recorded_at,
                 clear.state,
             ),
         )
