@@ -33,3 +33,9 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+
+bench: $(STAMP)
+	PYTHONPATH=. $(BIN)/python -m bench
+
+bench-scale: $(STAMP)
+	PYTHONPATH=. $(BIN)/python -m bench --scale

@@ -1,0 +1,194 @@
+"""Append throughput: the registry (encrypted) beside the plain library and raw sqlite3."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from api.bootstrap import storage_env
+from api.runtime import build_registry, ledger_signer
+from bench.common import Figure, Results, percentile, stopwatch
+from bench.data import ACTOR, Store, add_follow_ups, partner_unit, temporary_store
+from domain.actors import acting_as
+from domain.application import PartnershipRegistry
+from security.ledger import AuditLedger
+
+BATCH = 100
+"""Events per command in the batched figures (follow-ups added to one engagement, one save)."""
+
+
+def plain_registry(store: Store) -> PartnershipRegistry:
+    """The same application and events on the plain library: default Mapper, no cipher."""
+    env = storage_env(store.database_url)
+    env.update({"IS_SNAPSHOTTING_ENABLED": "y", "REGISTRY_SNAPSHOT_INTERVAL": "50"})
+    return PartnershipRegistry(env=env)
+
+
+def _engagements(registry: PartnershipRegistry, count: int) -> list[UUID]:
+    found = []
+    with acting_as(ACTOR):
+        for index in range(count):
+            partner_id = partner_unit(registry, index)
+            engagement_id = registry.record_engagement(
+                "consultation",
+                f"Bench engagement {index}",
+                "2024-03-14",
+                partners=[(partner_id, "participant")],
+            ).id
+            found.append(engagement_id)
+    return found
+
+
+def batched(registry: PartnershipRegistry, events: int) -> float:
+    """Events per second, ``BATCH`` events per save, spread over 10 engagements."""
+    engagements = _engagements(registry, 10)
+    with acting_as(ACTOR), stopwatch() as elapsed:
+        done = 0
+        while done < events:
+            done += add_follow_ups(registry, engagements[(done // BATCH) % 10], BATCH)
+    return done / elapsed()
+
+
+def single(registry: PartnershipRegistry, commands: int) -> tuple[float, list[float]]:
+    """Events per second and each command's latency (s): the registry's own add_follow_up."""
+    engagements = _engagements(registry, 10)
+    latencies = []
+    with acting_as(ACTOR), stopwatch() as elapsed:
+        for n in range(commands):
+            start = time.perf_counter()
+            registry.add_follow_up(engagements[n % 10], f"Follow-up {n} agreed", "Bench")
+            latencies.append(time.perf_counter() - start)
+    return commands / elapsed(), latencies
+
+
+def state_size(store: Store) -> float:
+    """Mean stored payload bytes of FollowUpAdded events in this store."""
+    registry = PartnershipRegistry(env=store.storage())
+    try:
+        notifications = registry.recorder.select_notifications(start=None, limit=20_000)
+        sizes = [len(n.state) for n in notifications if n.topic.endswith("FollowUpAdded")]
+    finally:
+        registry.close()
+    return sum(sizes) / max(1, len(sizes))
+
+
+def raw_sqlite(folder: Path, events: int, payload: int) -> float:
+    """The machine's limit: sqlite3 executemany of rows shaped like the library's, WAL."""
+    path = folder / "raw.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(
+            "CREATE TABLE stored_events (originator_id TEXT, originator_version INTEGER, "
+            "topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version))"
+        )
+        state = bytes(payload)
+        topic = "domain.engagement:Engagement.FollowUpAdded"
+        ids = [f"{n:032x}" for n in range(10)]
+        with stopwatch() as elapsed:
+            done = 0
+            while done < events:
+                stream = ids[(done // BATCH) % 10]
+                rows = [(stream, done + i, topic, state) for i in range(BATCH)]
+                conn.execute("BEGIN")
+                conn.executemany("INSERT INTO stored_events VALUES (?,?,?,?)", rows)
+                conn.execute("COMMIT")
+                done += BATCH
+        return done / elapsed()
+    finally:
+        conn.close()
+
+
+def ledger_rate(store: Store) -> tuple[float, int]:
+    """Integrate every stored event into a fresh ledger: events per second."""
+    ledger = AuditLedger(store.storage(), ledger_signer(store.settings()))
+    try:
+        with stopwatch() as elapsed:
+            size = ledger.integrate()
+        return size / elapsed(), size
+    finally:
+        ledger.close()
+
+
+def run(results: Results, backend: str, events: int, commands: int) -> dict[str, Any]:
+    section = f"append {backend}"
+    details: dict[str, Any] = {}
+    with temporary_store(backend) as store:
+        registry = build_registry(store.settings())
+        try:
+            rate = batched(registry, events)
+        finally:
+            registry.close()
+        ledger, size = ledger_rate(store)
+        payload = state_size(store)
+    with temporary_store(backend) as store:
+        plain = plain_registry(store)
+        try:
+            plain_rate = batched(plain, events)
+        finally:
+            plain.close()
+    results.add(
+        Figure(
+            section, f"batched ({BATCH} events/command), encrypted", rate, "events/s",
+            plain_rate, "plain library", ">= 1.0x plain", rate >= plain_rate,
+        )
+    )  # fmt: skip
+    if backend == "sqlite":
+        with temporary_store(backend) as store:
+            assert store.folder is not None
+            raw = raw_sqlite(store.folder, events, round(payload))
+        results.add(
+            Figure(
+                section, f"batched, encrypted vs raw sqlite3 executemany ({payload:.0f} B rows)",
+                rate, "events/s", raw, "raw sqlite3",
+            )
+        )  # fmt: skip
+        details["raw_sqlite_events_per_s"] = raw
+    results.add(
+        Figure(
+            section, f"ledger integration ({size} events, after the appends)", ledger, "events/s",
+            rate, "batched appends",
+        )
+    )  # fmt: skip
+    with temporary_store(backend) as store:
+        registry = build_registry(store.settings())
+        try:
+            single_rate, latencies = single(registry, commands)
+        finally:
+            registry.close()
+    with temporary_store(backend) as store:
+        plain = plain_registry(store)
+        try:
+            plain_single, plain_latencies = single(plain, commands)
+        finally:
+            plain.close()
+    p50, p99 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
+    plain_p99 = percentile(plain_latencies, 0.99) * 1000
+    results.add(
+        Figure(
+            section, "single-event commands (add_follow_up), encrypted", single_rate, "events/s",
+            plain_single, "plain library",
+        )
+    )  # fmt: skip
+    results.add(Figure(section, "single-event command p50", p50, "ms"))
+    results.add(
+        Figure(
+            section, "single-event command p99", p99, "ms", plain_p99, "plain library",
+            "< 5 ms", p99 < 5.0,
+        )
+    )  # fmt: skip
+    details.update(
+        batched_events_per_s=rate,
+        plain_batched_events_per_s=plain_rate,
+        ledger_events_per_s=ledger,
+        payload_bytes=payload,
+        single_events_per_s=single_rate,
+        plain_single_events_per_s=plain_single,
+        single_p50_ms=p50,
+        single_p99_ms=p99,
+        plain_single_p99_ms=plain_p99,
+    )
+    return details
