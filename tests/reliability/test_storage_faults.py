@@ -183,13 +183,6 @@ def test_a_full_disk_answers_clearly_and_recovers_when_space_is_freed(tmp_path: 
     assert not outcomes.unclear, outcomes.unclear
 
 
-@pytest.mark.xfail(
-    reason="security/keys/postgres.py keeps one psycopg connection and never reconnects: after "
-    "a PostgreSQL restart every write fails with INTERNAL 'the connection is closed' until the "
-    "API process is restarted",
-    raises=AssertionError,
-    strict=False,
-)
 def test_postgres_restarted_under_load_answers_clearly_and_recovers(tmp_path: Path) -> None:
     """On a private cluster (the shared server is never restarted)."""
     with private_postgres() as cluster:
