@@ -11,16 +11,39 @@ from strawberry.extensions import SchemaExtension
 
 from api.hardening import current_request_id
 from domain.errors import RegistryError, ValidationError
+from projections.follower import is_storage_outage
 
 log = logging.getLogger(__name__)
 
 INTERNAL = "INTERNAL"
-CODES = frozenset({"VALIDATION", "NOT_FOUND", "CONFLICT", "FORBIDDEN", "RULE_VIOLATION"})
+UNAVAILABLE = "UNAVAILABLE"
+CODES = frozenset(
+    {"VALIDATION", "NOT_FOUND", "CONFLICT", "FORBIDDEN", "RULE_VIOLATION", UNAVAILABLE}
+)
+STORAGE_UNAVAILABLE = (
+    "the registry's storage is unavailable right now; try again in a moment (if this was a "
+    "change, look it up before repeating it: it may or may not have been recorded)"
+)
+
+
+class ViewsBehindError(RegistryError):
+    """The change was recorded, but the read models did not include it in time."""
+
+    code = UNAVAILABLE
+
+    def __init__(self, position: int, timeout: float) -> None:
+        super().__init__(
+            f"recorded (log position {position}), but the read models have not caught up "
+            f"within {timeout:g} s; do not repeat the change, query again shortly"
+        )
+        self.position = position
 
 
 def registry_error_extensions(error: RegistryError) -> dict[str, Any]:
     """code, and field and rule where the domain names them."""
     extensions: dict[str, Any] = {"code": error.code if error.code in CODES else INTERNAL}
+    if isinstance(error, ViewsBehindError):
+        extensions.update(recorded=True, position=error.position)
     field = getattr(error, "field", None)
     rule = getattr(error, "rule", None)
     if field is not None:
@@ -70,6 +93,16 @@ class TypedErrors(SchemaExtension):
                 extensions=extensions,
             )
         request_id = current_request_id()
+        if is_storage_outage(original):
+            log.warning("storage unavailable, request id %s: %s", request_id, original)
+            return GraphQLError(
+                STORAGE_UNAVAILABLE,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions={"code": UNAVAILABLE, "requestId": request_id},
+            )
         log.error("internal error, request id %s", request_id, exc_info=original)
         return GraphQLError(
             f"internal error; quote request id {request_id} to the registry's operators",
