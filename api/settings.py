@@ -66,6 +66,13 @@ class Settings(BaseSettings):
         None, description="base64 of the raw 32-byte Ed25519 key that signs ledger checkpoints"
     )
     ledger_signing_key_file: Path | None = Field(None, description="file holding that key")
+    ledger_verifier_key: str | None = Field(
+        None,
+        description=(
+            "the ledger's public verifier key (as `registry checkpoint` prints it): API processes "
+            "serve it with checkpoints and proofs without holding the private signing key"
+        ),
+    )
     ledger_origin: str = Field(
         "partnership-registry/ledger", description="origin line of signed checkpoints"
     )

@@ -368,6 +368,7 @@ class RegistryReader:
         today: date | None = None,
         recorder: RecordsReads | None = None,
         ledger: Callable[[], AuditLedger] | None = None,
+        verifier_key: Callable[[], str | None] | None = None,
     ) -> None:
         self.actor = actor
         self.store = store
@@ -376,6 +377,7 @@ class RegistryReader:
         self.scope: frozenset[str] | None = permissions.partner_scope(actor)
         self.recorder = recorder
         self._ledger = ledger
+        self._verifier_key = verifier_key
         self._may: dict[str, bool] = {}
         self._noted: set[tuple[str, str]] = set()
 
@@ -923,7 +925,10 @@ class RegistryReader:
         return self._ledger()
 
     def verifier_key(self) -> str | None:
-        """The verifier key of the ledger's signer as this server is configured."""
+        """The ledger's verifier key as this server is configured (REGISTRY_LEDGER_VERIFIER_KEY,
+        else the key of the ledger's signer); None when it has neither."""
+        if self._verifier_key is not None:
+            return self._verifier_key()
         signer = self.ledger().signer
         return None if signer is None else signer.verifier_key()
 

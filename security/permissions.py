@@ -57,7 +57,7 @@ OPERATIONS: dict[str, Rule] = {
     "accessLog":          _q("who read a partner's record", human_rights_officer="all"),
     "export":             _q("timeline export (CSV, JSON)", recorder="all", human_rights_officer="all", evaluator="all", partner="own"),
     "checkpoint":         _q("signed ledger checkpoint", recorder="all", human_rights_officer="all", evaluator="all", partner="all", admin="all"),
-    "inclusionProof":     _q("proof an event is in the ledger", recorder="all", human_rights_officer="all", evaluator="all", admin="all"),
+    "inclusionProof":     _q("proof an event is in the ledger", recorder="all", human_rights_officer="all", evaluator="all", partner="own", admin="all"),
     "consistencyProof":   _q("proof the ledger only grew", recorder="all", human_rights_officer="all", evaluator="all", partner="all", admin="all"),
     # mutations: partners
     "registerPartner":    _m("register a partner", recorder="all", human_rights_officer="all"),

@@ -14,6 +14,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from api.deps import current_actor
 from api.graphql.cursors import CursorSigner
+from api.graphql.errors import ViewsBehindError
 from api.graphql.loaders import Loaders
 from api.views import RegistryReader
 from domain.actors import Actor, acting_as
@@ -54,7 +55,10 @@ class RegistryContext(BaseContext):
         def run() -> Recorded:
             with acting_as(self.actor):
                 recorded = command()
-            self.waiter.wait_until_projected(recorded.position, READ_YOUR_WRITES_TIMEOUT)
+            try:
+                self.waiter.wait_until_projected(recorded.position, READ_YOUR_WRITES_TIMEOUT)
+            except TimeoutError as error:
+                raise ViewsBehindError(recorded.position, READ_YOUR_WRITES_TIMEOUT) from error
             return recorded
 
         return await asyncio.to_thread(run)
@@ -112,15 +116,28 @@ def audit_ledger_of(state: Any) -> Callable[[], AuditLedger]:
     return opened
 
 
+def verifier_key_of(state: Any, ledger: Callable[[], AuditLedger]) -> Callable[[], str | None]:
+    """The ledger's verifier key: REGISTRY_LEDGER_VERIFIER_KEY, else its signer's key."""
+
+    def key() -> str | None:
+        from api.runtime import ledger_verifier_key
+
+        return ledger_verifier_key(state.settings, ledger())
+
+    return key
+
+
 def reader_for(request: Request, actor: Actor) -> RegistryReader:
     """The caller's reader (the exports use it too): reads are noted in the access log."""
     state = request.app.state
+    ledger = audit_ledger_of(state)
     return RegistryReader(
         actor,
         view_store(state),
         state.registry,
         recorder=getattr(state, "access_recorder", None),
-        ledger=audit_ledger_of(state),
+        ledger=ledger,
+        verifier_key=verifier_key_of(state, ledger),
     )
 
 

@@ -80,8 +80,8 @@ def history_href(record_id: str, version: int) -> str:
 
 
 def proof_href(record_id: str, version: int) -> str:
-    """The ledger's inclusion proof of the event (record id ':' version, as entry ids are)."""
-    return f"/ledger/proofs/inclusion?event={quote(f'{record_id}:{version}', safe='')}"
+    """The page of the event's inclusion proof (record id ':' version, as entry ids are)."""
+    return f"/ui/proofs/{quote(f'{record_id}:{version}', safe='')}"
 
 
 def partner_href(partner_id: str) -> str:

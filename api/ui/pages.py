@@ -1,4 +1,5 @@
-"""The timeline pages (`/ui/...`): sign-in, a partner's timeline, the portfolio, a record's history.
+"""The timeline pages (`/ui/...`): sign-in, a partner's timeline, the portfolio, a record's history,
+an event's inclusion proof (with its downloads).
 
 Every page reads through the caller's ``RegistryReader`` (scope, field rules, pseudonyms and
 read logging happen there); a page without a valid token cookie redirects to the sign-in form.
@@ -7,15 +8,17 @@ read logging happen there); a page without a valid token cookie redirects to the
 from __future__ import annotations
 
 import secrets
+import shlex
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from api.graphql import ids
 from api.ui.entries import (
     ASSESSMENTS,
     CATEGORIES,
@@ -25,6 +28,7 @@ from api.ui.entries import (
     entry_rows,
     kinds_of,
     partner_href,
+    proof_href,
 )
 from api.ui.layout import (
     Axis,
@@ -47,13 +51,14 @@ from api.ui.session import (
     sign_in_url,
     verify_pasted,
 )
-from api.views import AssessmentView, RegistryReader
+from api.views import AssessmentView, ProvenInclusion, RegistryReader
 from domain.actors import PARTNER, Actor
 from domain.errors import Forbidden, NotFound, RegistryError, ValidationError
 from domain.valid_time import ValidTime
 from domain.vocabulary import PARTNER_KINDS
 from projections.queries.timeline import MAX_PAGE, TimelineFilter, TimelineKey
 from security import permissions
+from security.ledger import to_json
 
 ui_router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -432,6 +437,112 @@ def history_page(request: Request, record_id: str) -> Response:
             events=events,
             partners=[(p, v.acronym or v.name) for p, v in visible.items()],
             may_read_proofs=permissions.allows(actor, "inclusionProof"),
+            proof_href=proof_href,
+        )
+
+    return _signed_in(request, page)
+
+
+# ---- one event's inclusion proof ----------------------------------------------------------
+
+
+def _proof_name(record_id: UUID, version: int) -> str:
+    return f"proof-{record_id}-v{version}"
+
+
+def _proven(reader: RegistryReader, event: str, size: int | None) -> ProvenInclusion:
+    """The event's inclusion proof (NOT_FOUND for another partner's event or a bad id)."""
+    record_id, version = ids.decode_event(event)
+    return reader.inclusion_proof(record_id, version, size)
+
+
+def _download(text: str, media_type: str, filename: str) -> Response:
+    return Response(
+        text,
+        media_type=media_type,
+        headers={
+            "content-disposition": f'attachment; filename="{filename}"',
+            "cache-control": "no-store",
+            "x-content-type-options": "nosniff",
+        },
+    )
+
+
+ProofSize = Annotated[int | None, Query(ge=1, description="checkpoint tree size")]
+
+
+# The downloads come first: "{event}" would match "<id>.json" too.
+@ui_router.get("/proofs/{event}.json")
+def proof_download(request: Request, event: str, size: ProofSize = None) -> Response:
+    """The proof JSON (as ``registry verify-proof --proof`` reads it), as a download."""
+
+    def page(_actor: Actor, reader: RegistryReader) -> Response:
+        proven = _proven(reader, event, size)
+        stream, version = ids.decode_event(event)
+        return _download(
+            to_json(proven.proof) + "\n",
+            "application/json; charset=utf-8",
+            _proof_name(stream, version) + ".json",
+        )
+
+    return _signed_in(request, page)
+
+
+@ui_router.get("/proofs/{event}.checkpoint")
+def proof_checkpoint_download(request: Request, event: str, size: ProofSize = None) -> Response:
+    """The signed checkpoint the proof is checked against, as a download."""
+
+    def page(_actor: Actor, reader: RegistryReader) -> Response:
+        proven = _proven(reader, event, size)
+        return _download(
+            proven.checkpoint.note,
+            "text/plain; charset=utf-8",
+            f"checkpoint-{proven.checkpoint.tree_size}.txt",
+        )
+
+    return _signed_in(request, page)
+
+
+@ui_router.get("/proofs/{event}")
+def proof_page(request: Request, event: str, size: ProofSize = None) -> Response:
+    """One event's inclusion proof: the signed checkpoint, the leaf, the path, the verifier key,
+    downloads and the command that checks them offline."""
+
+    def page(actor: Actor, reader: RegistryReader) -> Response:
+        proven = _proven(reader, event, size)
+        record_id, version = ids.decode_event(event)
+        proof, checkpoint = proven.proof, proven.checkpoint
+        key = reader.verifier_key()
+        event_id = f"{record_id}:{version}"
+        base = f"/ui/proofs/{quote(event_id, safe='')}"
+        pinned = f"?size={checkpoint.tree_size}"
+        proof_file = _proof_name(record_id, version) + ".json"
+        checkpoint_file = f"checkpoint-{checkpoint.tree_size}.txt"
+        command = shlex.join(
+            [
+                "registry", "verify-proof",
+                "--public-key", key or "VERIFIER-KEY",
+                "--checkpoint", checkpoint_file,
+                "--proof", proof_file,
+            ]
+        )  # fmt: skip
+        return render_page(
+            request,
+            "proof.html",
+            **_common(actor),
+            record_id=str(record_id),
+            version=version,
+            event_id=event_id,
+            proof=proof,
+            path=[p.hex() for p in proof.path],
+            checkpoint=checkpoint,
+            verifier_key=key,
+            json_href=f"{base}.json{pinned}",
+            checkpoint_href=f"{base}.checkpoint{pinned}",
+            proof_file=proof_file,
+            checkpoint_file=checkpoint_file,
+            command=command,
+            may_read_history=permissions.allows(actor, "history"),
         )
 
     return _signed_in(request, page)

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.graphql import ids
-from api.runtime import build_registry
+from api.runtime import audit_ledger, build_registry
 from projections.follower import ViewFollower
 from security.permissions import OPERATIONS
 from security.tokens import TokenIssuer, TokenVerifier
@@ -141,7 +141,7 @@ def query_documents(world: World) -> dict[str, tuple[str, dict[str, Any]]]:
 
 SERVED_ELSEWHERE_OR_NOT_YET = {
     "export",  # tests/api/test_exports.py
-    "inclusionProof",  # tests/api/test_ledger_api.py (needs an integrated event)
+    "inclusionProof",  # below and tests/api/test_ledger_api.py (needs an integrated event)
     "consistencyProof",  # tests/api/test_ledger_api.py (needs signed checkpoints)
 }
 
@@ -236,7 +236,8 @@ def test_a_role_may_not_run_a_mutation_the_matrix_refuses_it_and_nothing_is_writ
     world: World, role: str, operation: str
 ) -> None:
     document, variables = mutation_documents(world)[operation]
-    world.api.client.app.state.access_recorder.flush()  # earlier reads: logged, not written here
+    # Earlier reads: logged, not written here.
+    world.api.client.app.state.access_recorder.flush()  # type: ignore[attr-defined]
     before = world.api.registry.max_position()
     org = raw(world.story.partner) if role == "partner" else None
     body = world.gql(document, variables, role=role, org=org)
@@ -461,3 +462,35 @@ def test_a_partner_reads_a_decision_about_it_without_rationale_dissent_or_source
 def test_a_partner_may_not_read_the_risk_register(world: World) -> None:
     body = world.gql("{ riskRegister { partnerId } }", **as_partner(world, world.story.partner))
     assert codes(body) == {"FORBIDDEN"}
+
+
+INCLUSION = "query($e: ID!) { inclusionProof(eventId: $e) { event { streamId version } } }"
+
+
+def test_a_partner_gets_inclusion_proofs_only_of_events_concerning_it(world: World) -> None:
+    """Own record and a shared engagement: proofs. Another partner's record, assessment and
+    decision, by raw or global id of any type: NOT_FOUND, over GraphQL and REST."""
+    s = world.story
+    with audit_ledger(world.api.client.app.state.settings) as ledger:  # type: ignore[attr-defined]
+        ledger.checkpoint()
+    me = as_partner(world, s.other)  # took part in the story's engagement, nothing else
+    for record in (s.other, s.engagement):
+        body = world.gql(INCLUSION, {"e": f"{raw(record)}:1"}, **me)
+        assert "errors" not in body, body
+        assert body["data"]["inclusionProof"]["event"]["streamId"] == raw(record)
+    headers = {"Authorization": f"Bearer {world.api.token('partner', raw(s.other))}"}
+    for record in (s.partner, s.assessment, s.decision, world.outsider):
+        for event in (
+            f"{raw(record)}:1",
+            ids.encode(ids.TIMELINE_ENTRY, f"{raw(record)}:1"),
+            ids.encode(ids.EVENT, f"{raw(record)}:1"),
+        ):
+            body = world.gql(INCLUSION, {"e": event}, **me)
+            assert codes(body) == {"NOT_FOUND"}, (record, event, body)
+            assert not (body.get("data") or {}).get("inclusionProof")
+            response = world.api.client.get(
+                "/ledger/proofs/inclusion", params={"event": event}, headers=headers
+            )
+            assert response.status_code == 404, (event, response.text)
+            assert "leaf_hash" not in response.text
+            assert_no_leak(response.text)

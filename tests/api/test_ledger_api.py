@@ -52,7 +52,7 @@ def rest_checkpoint(api: Api) -> str:
     response = api.client.get("/ledger/checkpoint", headers=bearer(api))
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain")
-    return response.text
+    return str(response.text)
 
 
 def rest_inclusion(api: Api, event: str, size: int) -> str:
@@ -60,7 +60,7 @@ def rest_inclusion(api: Api, event: str, size: int) -> str:
         "/ledger/proofs/inclusion", params={"event": event, "size": size}, headers=bearer(api)
     )
     assert response.status_code == 200, response.text
-    return response.text
+    return str(response.text)
 
 
 def verifier_key(api: Api) -> str:
@@ -210,48 +210,51 @@ def test_unknown_or_not_yet_integrated_events_are_not_found(api: Api) -> None:
         assert response.status_code == 404
 
 
-def test_partners_get_no_inclusion_proofs_and_never_another_partners(api: Api) -> None:
+def test_a_partner_gets_proofs_of_its_own_events_and_never_another_partners(api: Api) -> None:
+    """Partners may check their own record was not altered; another partner's event is
+    NOT_FOUND (never FORBIDDEN, which would confirm it exists)."""
     own = register(api, "Nimule Women")
     other = register(api, "Torit Elders")
-    seal(api)
-    for partner in (own, other):
-        event = first_event(api, partner)
-        error = api.error(INCLUSION, {"e": event}, role="partner", org=raw(own))
-        assert error["extensions"]["code"] in {"FORBIDDEN", "NOT_FOUND"}
+    size = seal(api)
+    mine = api.data(INCLUSION, {"e": first_event(api, own)}, role="partner", org=raw(own))
+    proof = mine["inclusionProof"]
+    assert proof["event"]["streamId"] == raw(own)
+    check = verify_proof(
+        proof["checkpoint"]["verifierKey"], proof["checkpoint"]["note"], proof["json"]
+    )
+    assert check.ok, check.message
+    response = api.client.get(
+        "/ledger/proofs/inclusion",
+        params={"event": first_event(api, own), "size": size},
+        headers=bearer(api, "partner", raw(own)),
+    )
+    assert response.status_code == 200, response.text
+    assert json.loads(response.text)["event"]["stream_id"] == raw(own)
+    foreign_event = first_event(api, other)
+    foreign = api.error(INCLUSION, {"e": foreign_event}, role="partner", org=raw(own))
+    assert foreign["extensions"]["code"] == "NOT_FOUND"
+    assert "Torit" not in str(foreign)
+    for params in ({"event": foreign_event}, {"event": foreign_event, "size": size}):
         response = api.client.get(
-            "/ledger/proofs/inclusion",
-            params={"event": event},
-            headers=bearer(api, "partner", raw(own)),
+            "/ledger/proofs/inclusion", params=params, headers=bearer(api, "partner", raw(own))
         )
-        assert response.status_code in {403, 404}
+        assert response.status_code == 404
         assert "leaf_hash" not in response.text
 
 
-def test_inclusion_proofs_are_partner_scoped_when_the_matrix_grants_them(
-    api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Were partners granted their own proofs, another partner's events stay NOT_FOUND."""
-    granted = Rule("query", "proof an event is in the ledger", {"partner": "own"})
-    monkeypatch.setitem(permissions.OPERATIONS, "inclusionProof", granted)
-    own = register(api, "Kapoeta Youth")
-    other = register(api, "Bentiu Women")
-    seal(api)
-    mine = api.data(INCLUSION, {"e": first_event(api, own)}, role="partner", org=raw(own))
-    assert mine["inclusionProof"]["event"]["streamId"] == raw(own)
-    foreign = api.error(INCLUSION, {"e": first_event(api, other)}, role="partner", org=raw(own))
-    assert foreign["extensions"]["code"] == "NOT_FOUND"
-    response = api.client.get(
-        "/ledger/proofs/inclusion",
-        params={"event": first_event(api, other)},
-        headers=bearer(api, "partner", raw(own)),
-    )
-    assert response.status_code == 404
-
-
-def test_roles_without_the_operation_are_refused(api: Api) -> None:
+def test_roles_without_the_operation_are_refused(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The matrix is what decides: were partners not granted proofs, they would be FORBIDDEN."""
+    refused = Rule("query", "proof an event is in the ledger", {"human_rights_officer": "all"})
+    monkeypatch.setitem(permissions.OPERATIONS, "inclusionProof", refused)
     partner = register(api, "Yei Traders")
     seal(api)
     event = first_event(api, partner)
     error = api.error(INCLUSION, {"e": event}, role="partner", org=raw(partner))
     assert error["extensions"]["code"] == "FORBIDDEN"
+    response = api.client.get(
+        "/ledger/proofs/inclusion",
+        params={"event": event},
+        headers=bearer(api, "partner", raw(partner)),
+    )
+    assert response.status_code == 403
     assert api.client.get("/ledger/checkpoint").status_code == 401

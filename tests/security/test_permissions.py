@@ -47,7 +47,7 @@ EXPECTED: dict[str, set[str]] = {
     "accessLog": {H},
     "export": {R, H, E, P},
     "checkpoint": {R, H, E, P, A},
-    "inclusionProof": {R, H, E, A},
+    "inclusionProof": {R, H, E, P, A},
     "consistencyProof": {R, H, E, P, A},
     "suspendPartner": {H},
     "reinstatePartner": {H},

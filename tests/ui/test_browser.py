@@ -85,7 +85,7 @@ def test_a_human_rights_officer_sees_a_partners_timeline_with_spans_late_marks_a
         "href"
     )
     proof = first_row.get_by_role("link", name="Inclusion proof").first.get_attribute("href")
-    assert proof.startswith("/ledger/proofs/inclusion?event=")
+    assert proof.startswith("/ui/proofs/")
     shot(page, "partner-timeline-human-rights-officer")
 
 
@@ -152,8 +152,20 @@ def test_a_partner_sees_its_own_page_and_not_another(page: Any, live: LiveRegist
     assert response.status == 404
     assert "Global Network of Women" not in page.content()
     page.goto(f"{live.base_url}/ui/timeline")
-    names = set(page.locator("#portfolio-table tbody td a").all_inner_texts())
+    names = set(
+        page.locator("#portfolio-table tbody td a[href^='/ui/partners/']").all_inner_texts()
+    )
     assert names == {"KHRD"}, names
+    # Partners may check their own events' inclusion proofs, never another partner's.
+    page.goto(f"{live.base_url}/ui/partners/{own}")
+    proof = page.locator("#timeline-table tbody tr").first.get_by_role(
+        "link", name="Inclusion proof"
+    )
+    assert proof.count() == 1
+    open_proof_page(page, live, proof.get_attribute("href"))
+    assert page.locator("pre.checkpoint").is_visible()
+    foreign = page.goto(f"{live.base_url}/ui/proofs/{partner_id(GNWP)}:1")
+    assert foreign.status == 404
 
 
 def test_the_portfolio_filters_by_dates_kinds_and_partner_kinds(
@@ -222,3 +234,40 @@ def test_print_stylesheet_hides_navigation(page: Any, live: LiveRegistry) -> Non
     assert not page.get_by_role("button", name="Sign out").is_visible()
     assert page.locator("svg#partner-timeline").is_visible()
     shot(page, "partner-timeline-print")
+
+
+def open_proof_page(page: Any, live: LiveRegistry, href: str) -> None:
+    """Open a proof page; the ledger keeper signs a checkpoint within seconds of the demo data."""
+    for _ in range(60):
+        response = page.goto(f"{live.base_url}{href}")
+        if response.status == 200:
+            return
+        assert response.status == 404, response.status
+        page.wait_for_timeout(250)
+    pytest.fail(f"{href} stayed not found: the ledger never signed a checkpoint")
+
+
+def test_an_inclusion_proof_page_shows_the_checkpoint_path_key_and_the_offline_check(
+    page: Any, live: LiveRegistry
+) -> None:
+    sign_in(page, live, HUMAN_RIGHTS_OFFICER)
+    page.goto(f"{live.base_url}/ui/partners/{partner_id(KHRD)}")
+    link = page.locator("#timeline-table tbody tr").first.get_by_role(
+        "link", name="Inclusion proof"
+    )
+    open_proof_page(page, live, link.get_attribute("href"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Inclusion proof"
+    note = page.locator("pre.checkpoint").inner_text()
+    assert note.startswith("partnership-registry/ledger\n")
+    assert "\u2014 " in note  # the signature line of the signed note
+    tree_size = int(page.locator("dd.tree-size").inner_text())
+    assert tree_size == int(note.splitlines()[1])
+    assert 0 <= int(page.locator("dd.leaf-index").inner_text()) < tree_size
+    assert page.locator("ol.proof-path li").count() >= 1
+    key = page.locator("code.verifier-key").inner_text()
+    assert key.startswith("partnership-registry/ledger+")
+    command = page.locator("pre.command").inner_text()
+    assert command.startswith(f"registry verify-proof --public-key {key} --checkpoint ")
+    download = page.get_by_role("link", name="Download the proof (JSON)")
+    assert download.get_attribute("href").endswith(f".json?size={tree_size}")
+    shot(page, "inclusion-proof")
