@@ -5,16 +5,17 @@ The library builds ``EnvelopeCipher`` (CIPHER_TOPIC) and ``EnvelopeMapper`` (MAP
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import struct
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import CanSnapshotAggregate, DomainEventProtocol
 from eventsourcing.persistence import (
     Cipher,
     Compressor,
@@ -251,6 +252,48 @@ class _MemoisedDecode(Transcoding):
         return value
 
 
+RECENT_EVENTS = 4096
+"""Events this process wrote lately, kept as objects. The library reads them straight back to
+take a snapshot (every ``REGISTRY_SNAPSHOT_INTERVAL`` events, from the last snapshot on), and
+commands reload the records they just changed: a read of exactly the bytes this process sealed
+(same stream, version, type and payload) returns the event instead of decrypting and decoding
+it again. Only events made wholly of immutable values qualify, and never one holding personal
+data (its decoding depends on the person's key, which an erasure destroys) nor a snapshot."""
+_PERSONAL_DATA = SealedPersonalData.name.encode()
+_ATOMS = (str, int, float, bytes, type(None), UUID, date)  # bool is an int, datetime a date
+_FROZEN_FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
+def _immutable(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` is built of atoms, tuples and frozen dataclasses only (a few levels)."""
+    if isinstance(value, _ATOMS):
+        return True
+    if depth > 6:
+        return False
+    kind = type(value)
+    if kind is tuple or kind is frozenset:
+        return all(_immutable(item, depth + 1) for item in value)
+    names = _FROZEN_FIELDS.get(kind, ())
+    if names == ():
+        params = getattr(kind, "__dataclass_params__", None)
+        frozen = params is not None and params.frozen
+        names = _FROZEN_FIELDS[kind] = (
+            tuple(f.name for f in dataclasses.fields(value)) if frozen else None
+        )
+    if names is None:
+        return False
+    return all(_immutable(getattr(value, name), depth + 1) for name in names)
+
+
+def _immutable_event(event: Any) -> bool:
+    if isinstance(event, CanSnapshotAggregate):
+        return False  # a snapshot's state is a dict that reconstruction shares with the aggregate
+    params = getattr(type(event), "__dataclass_params__", None)
+    if params is None or not params.frozen:
+        return False
+    return all(_immutable(value) for value in vars(event).values())
+
+
 class EnvelopeMapper(Mapper[Any]):
     """Encrypts each payload under its stream's data key and seals personal data per person."""
 
@@ -272,6 +315,7 @@ class EnvelopeMapper(Mapper[Any]):
         if not isinstance(transcoder, JSONTranscoder):
             raise TypeError("EnvelopeMapper needs the JSONTranscoder to seal personal data")
         transcoder.register(SealedPersonalData(cipher.keys, self.erasures))
+        self._recent: dict[tuple[Any, int], tuple[bytes, str, DomainEventProtocol[Any]]] = {}
         for name in MEMOISED_VALUES:
             found = transcoder.names.get(name)
             if found is not None:
@@ -285,7 +329,7 @@ class EnvelopeMapper(Mapper[Any]):
             recorded_at = datetime.now(UTC)
         elif recorded_at.tzinfo is None:
             recorded_at = recorded_at.replace(tzinfo=UTC)
-        return StoredEvent(
+        stored = StoredEvent(
             originator_id=clear.originator_id,
             originator_version=clear.originator_version,
             topic=clear.topic,
@@ -297,6 +341,16 @@ class EnvelopeMapper(Mapper[Any]):
                 clear.state,
             ),
         )
+        if _PERSONAL_DATA not in clear.state and _immutable_event(domain_event):
+            recent = self._recent
+            if len(recent) >= RECENT_EVENTS:
+                recent.clear()
+            recent[(stored.originator_id, stored.originator_version)] = (
+                stored.state,
+                stored.topic,
+                domain_event,
+            )
+        return stored
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[Any]:
         stream_id, version, topic = (
@@ -304,6 +358,9 @@ class EnvelopeMapper(Mapper[Any]):
             stored_event.originator_version,
             stored_event.topic,
         )
+        written = self._recent.get((stream_id, version))
+        if written is not None and written[1] == topic and written[0] == stored_event.state:
+            return written[2]  # the very bytes this process sealed for this immutable event
         clear = StoredEvent(
             originator_id=stream_id,
             originator_version=version,

@@ -211,8 +211,10 @@ def _walk(
     pack_version = struct.Struct(">q").pack
     l0, l8, l16, l32 = (n.to_bytes(4, "big") for n in (0, 8, 16, 32))  # field lengths
     no_header = l0 + l0
+    join = b"".join  # one allocation per leaf instead of one per "+"
     stack = edge.hashes
-    streams: dict[str, list[Any]] = {}  # raw stream id -> [canonical id, leaf prefix, last hash]
+    # raw stream id -> [canonical id, leaf prefix + version length, last hash]
+    streams: dict[str, list[Any]] = {}
     topics: dict[str, bytes] = {}
     checkpoints = sorted(wanted)
     next_wanted = checkpoints.pop(0) if checkpoints else -1
@@ -233,7 +235,7 @@ def _walk(
             stream = streams.get(sid)
             if stream is None:
                 canonical = canonical_stream_id(sid)
-                stream = streams[sid] = [canonical, leaf_prefix(canonical), None]
+                stream = streams[sid] = [canonical, leaf_prefix(canonical) + l8, None]
             topic_bytes = topics.get(topic)
             if topic_bytes is None:
                 topic_bytes = topics[topic] = topic_field(topic)
@@ -243,14 +245,17 @@ def _walk(
             else:
                 header = no_header
             value = sha256(
-                stream[1]
-                + l8
-                + pack_version(version)
-                + topic_bytes
-                + header
-                + l32
-                + sha256(state).digest()
-                + (l32 + prev if prev else l0)
+                join(
+                    (
+                        stream[1],
+                        pack_version(version),
+                        topic_bytes,
+                        header,
+                        l32,
+                        sha256(state).digest(),
+                        l32 + prev if prev else l0,
+                    )
+                )
             ).digest()
             if value != stored_hash:
                 edge.size = position
