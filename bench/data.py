@@ -153,8 +153,11 @@ def update_mappings(registry: PartnershipRegistry, partner_id: UUID, count: int)
     return count
 
 
-def partner_unit(registry: PartnershipRegistry, index: int, *, batched: bool = True) -> UUID:
-    """About ``EVENTS_PER_PARTNER`` events around one partner (see the constant)."""
+def partner_unit(
+    registry: PartnershipRegistry, index: int, *, batched: bool = True, extra: int = 0
+) -> UUID:
+    """About ``EVENTS_PER_PARTNER`` events around one partner (see the constant), and ``extra``
+    more follow-ups on its engagement, 50 a command."""
     with acting_as(ACTOR):
         partner_id = registry.register_partner(
             f"Bench Partner Organisation {index}",
@@ -178,6 +181,8 @@ def partner_unit(registry: PartnershipRegistry, index: int, *, batched: bool = T
         else:
             for n in range(30):
                 registry.add_follow_up(engagement_id, f"Follow-up {n} agreed", "Bench")
+        for done in range(0, extra, 50):
+            add_follow_ups(registry, engagement_id, min(50, extra - done))
         assessment_id = registry.open_risk_assessment(partner_id, title=f"Assessment {index}").id
         assessment = registry.get_risk_assessment(assessment_id)
         for n in range(5):
