@@ -93,6 +93,7 @@ class ViewBatch:
         self._insert_sql: dict[tuple[str, tuple[str, ...]], str] = {}
         self.memo: dict[tuple[str, str], Any] = {}
         """Values handlers learnt in this batch (e.g. partner names), to spare a query."""
+        self._touches: dict[tuple[str, str], dict[str, tuple[int, str]]] = {}
 
     def execute(self, sql: str, params: Params = ()) -> None:
         self._cursor.execute(sql, params)
@@ -148,10 +149,28 @@ class ViewBatch:
         if rows:
             self._cursor.executemany(self._insert(table, columns), rows)
 
+    def touch(self, table: str, id_column: str, fact: Fact) -> None:
+        """Move a state row's ``version`` and ``updated_at`` to this event's, at ``flush``.
+
+        One UPDATE per row and batch instead of one per event; it never moves a row back, so a
+        handler that set a later version meanwhile (e.g. a status change) keeps it.
+        """
+        self._touches.setdefault((table, id_column), {})[fact.record_id] = (
+            fact.version,
+            fact.recorded_at,
+        )
+
     def flush(self) -> None:
         for sql, rows in self._appends.items():
             self._cursor.executemany(sql, rows)
         self._appends.clear()
+        for (table, id_column), touched in self._touches.items():
+            self._cursor.executemany(
+                f"UPDATE {table} SET version = ?, updated_at = ? "  # noqa: S608
+                f"WHERE {id_column} = ? AND version < ?",
+                [(v, at, record_id, v) for record_id, (v, at) in touched.items()],
+            )
+        self._touches.clear()
 
     def _insert(self, table: str, columns: tuple[str, ...]) -> str:
         key = (table, columns)

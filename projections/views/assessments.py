@@ -27,10 +27,7 @@ def refresh_current_rating(batch: ViewBatch, partner_id: str) -> None:
 @HANDLERS.on(R.Event)
 def touch_assessment(batch: ViewBatch, event: Any, fact: Fact) -> None:
     if not isinstance(event, R.Opened):
-        batch.execute(
-            "UPDATE view_assessments SET version = ?, updated_at = ? WHERE assessment_id = ?",
-            (fact.version, fact.recorded_at, fact.record_id),
-        )
+        batch.touch("view_assessments", "assessment_id", fact)
 
 
 @HANDLERS.on(R.Opened)

@@ -15,10 +15,7 @@ D = DueDiligenceDecision
 @HANDLERS.on(D.Event)
 def touch_decision(batch: ViewBatch, event: Any, fact: Fact) -> None:
     if not isinstance(event, D.Proposed):
-        batch.execute(
-            "UPDATE view_decisions SET version = ?, updated_at = ? WHERE decision_id = ?",
-            (fact.version, fact.recorded_at, fact.record_id),
-        )
+        batch.touch("view_decisions", "decision_id", fact)
 
 
 @HANDLERS.on(D.Proposed)

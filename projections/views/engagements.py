@@ -133,7 +133,4 @@ def engagement_corrected(batch: ViewBatch, event: Any, fact: Fact) -> None:
 @HANDLERS.on(E.Event)
 def touch_engagement(batch: ViewBatch, event: Any, fact: Fact) -> None:
     if not isinstance(event, E.Recorded):
-        batch.execute(
-            "UPDATE view_engagements SET version = ?, updated_at = ? WHERE engagement_id = ?",
-            (fact.version, fact.recorded_at, fact.record_id),
-        )
+        batch.touch("view_engagements", "engagement_id", fact)

@@ -82,10 +82,7 @@ def partner_name(batch: ViewBatch, partner_id: str) -> str:
 def touch_partner(batch: ViewBatch, event: Any, fact: Fact) -> None:
     """Every partner event moves the row's version and last-change time."""
     if not isinstance(event, (P.Registered, *_STATUS)):
-        batch.execute(
-            "UPDATE view_partners SET version = ?, updated_at = ? WHERE partner_id = ?",
-            (fact.version, fact.recorded_at, fact.record_id),
-        )
+        batch.touch("view_partners", "partner_id", fact)
 
 
 @HANDLERS.on(P.Registered)
