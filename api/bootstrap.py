@@ -26,7 +26,11 @@ def library_env(settings: Settings) -> dict[str, str]:
 
 
 def storage_env(database_url: str) -> dict[str, str]:
-    """Translate REGISTRY_DATABASE_URL into the library's persistence settings."""
+    """Translate REGISTRY_DATABASE_URL into the library's persistence settings.
+
+    PostgreSQL URLs may carry ``?schema=NAME`` (tables in that schema), ``pool_size`` and
+    ``max_overflow`` (connections per process, default 5 and 10 more under load).
+    """
     parsed = urlparse(database_url)
     if parsed.scheme == "sqlite":
         # sqlite:///relative/path or sqlite:////absolute/path
@@ -56,8 +60,8 @@ def storage_env(database_url: str) -> dict[str, str]:
             "POSTGRES_USER": unquote(parsed.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parsed.password or ""),
             "POSTGRES_CONNECT_TIMEOUT": "5",
-            "POSTGRES_POOL_SIZE": "5",
-            "POSTGRES_MAX_OVERFLOW": "10",
+            "POSTGRES_POOL_SIZE": query.get("pool_size", ["5"])[0],
+            "POSTGRES_MAX_OVERFLOW": query.get("max_overflow", ["10"])[0],
         }
         if "schema" in query:
             env["POSTGRES_SCHEMA"] = query["schema"][0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import os
 import secrets
 import uuid
@@ -16,8 +17,11 @@ import pytest
 
 from api.bootstrap import library_env
 from api.settings import Settings
+from security.keys import release_key_store
 
-POSTGRES_URL = os.environ.get("REGISTRY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "REGISTRY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 
 
 @dataclass
@@ -75,12 +79,24 @@ def postgres_backend() -> Iterator[Backend]:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
+    backend = Backend(
+        name="postgres",
+        # Small pools: a test needs few connections, and the server allows 100 in all.
+        database_url=f"{POSTGRES_URL}?schema={schema}&pool_size=2&max_overflow=3",
+        postgres_schema=schema,
+    )
     try:
-        yield Backend(
-            name="postgres",
-            database_url=f"{POSTGRES_URL}?schema={schema}",
-            postgres_schema=schema,
-        )
+        yield backend
     finally:
+        release_key_store(backend.env())
+        gc.collect()
         with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            # Pools of applications the test left open would hold connections until they are
+            # collected; the server allows 100 in all, so end the idle ones of this schema.
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND state = 'idle' AND query LIKE %s",
+                (f"%{schema}%",),
+            )
             conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")

@@ -32,6 +32,7 @@ __all__ = [
     "master_key_from_environment",
     "master_key_id",
     "open_key_store",
+    "release_key_store",
 ]
 
 # One store (one connection, one cache) per storage location and master key in a process, so
@@ -60,6 +61,21 @@ def open_key_store(env: Mapping[str, str], master: bytes | None = None) -> KeySt
             # The finalizer must not hold the store itself, or the store would never be freed.
             weakref.finalize(store, store.connection_closer())
         return store
+
+
+def release_key_store(env: Mapping[str, str]) -> None:
+    """Close this process's key stores for the storage ``env`` names (all master keys).
+
+    For short-lived uses such as tests; a running registry keeps its store for its lifetime.
+    """
+    location = _location(env)
+    if location is None:
+        return
+    with _open_lock:
+        for key, store in list(_open_stores.items()):
+            if key[0] == location:
+                store.close()
+                del _open_stores[key]
 
 
 def _module(env: Mapping[str, str]) -> str:
