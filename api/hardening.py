@@ -195,6 +195,8 @@ class MaskInternalErrors(SchemaExtension):
         original = error.original_error
         if original is None or isinstance(original, RegistryError | GraphQLError):
             return error
+        if error.path is None:  # raised before execution (a refused variable): typed later
+            return error
         request_id = current_request_id()
         log.error("internal error, request id %s", request_id, exc_info=original)
         return GraphQLError(

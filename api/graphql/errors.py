@@ -53,6 +53,12 @@ def registry_error_extensions(error: RegistryError) -> dict[str, Any]:
     return extensions
 
 
+def is_request_error(error: GraphQLError) -> bool:
+    """Raised before any field ran (no path): the document or its variables are wrong, e.g. a
+    null for a non-null variable, an Int beyond 32 bits, a Date that is no date."""
+    return error.path is None
+
+
 def _graphql_field(field: str) -> str:
     """snake_case domain field names as the API spells them (camelCase)."""
     head, *rest = field.split("_")
@@ -80,10 +86,11 @@ class TypedErrors(SchemaExtension):
                 path=error.path,
                 extensions=registry_error_extensions(original),
             )
-        if original is None or isinstance(original, GraphQLError):
+        if original is None or isinstance(original, GraphQLError) or is_request_error(error):
             # The query itself is wrong (syntax, unknown field, bad variable): say so as is.
             extensions = dict(error.extensions or {})
-            extensions.setdefault("code", "VALIDATION" if original is None else INTERNAL)
+            wrong_query = original is None or is_request_error(error)
+            extensions.setdefault("code", "VALIDATION" if wrong_query else INTERNAL)
             return GraphQLError(
                 error.message,
                 nodes=error.nodes,
