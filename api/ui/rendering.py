@@ -41,6 +41,8 @@ def render_page(
     """The page with a form token for its forms (set as a cookie the first time)."""
     token, new = csrf_token(request)
     html = environment.get_template(template).render(csrf=token, **context)
+    # NUL is valid in stored text but a parse error in HTML: shown as U+FFFD, as browsers would.
+    html = html.replace("\x00", "\ufffd")
     response = HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
     if new:
         set_csrf_cookie(request, response, token)
