@@ -124,7 +124,9 @@ class TokenVerifier:
             raise TokenError(f"the token is not valid: {error}") from error
         role = claims.get(ROLE_CLAIM)
         if role not in TOKEN_ROLES:
-            raise TokenError(f"the token's role claim {role!r} is not one of {', '.join(TOKEN_ROLES)}")
+            raise TokenError(
+                f"the token's role claim {role!r} is not one of {', '.join(TOKEN_ROLES)}"
+            )
         organisation = claims.get(ORGANISATION_CLAIM)
         if role == PARTNER and not organisation:
             raise TokenError("a partner token must carry the organisation claim 'org'")

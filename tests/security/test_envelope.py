@@ -120,8 +120,14 @@ def test_stream_ids_topics_and_files_contain_no_personal_data(backend: Backend) 
         assert "Alice" not in topic
         assert "Quartermaine" not in topic
     raw = raw_storage_bytes(backend)
-    for secret in ("Quartermaine", "alice@example.org", "+41 22 555", "Okello", "Juba",
-                   "Women's rights monitoring"):
+    for secret in (
+        "Quartermaine",
+        "alice@example.org",
+        "+41 22 555",
+        "Okello",
+        "Juba",
+        "Women's rights monitoring",
+    ):
         assert secret.encode() not in raw
 
 
@@ -141,9 +147,7 @@ def test_missing_master_key_is_a_one_line_error_naming_the_setting(backend: Back
     assert "\n" not in str(caught.value)
 
 
-@pytest.mark.parametrize(
-    "value", ["not base64!", base64.b64encode(b"too short").decode()]
-)
+@pytest.mark.parametrize("value", ["not base64!", base64.b64encode(b"too short").decode()])
 def test_bad_master_key_is_a_one_line_error_naming_the_setting(
     backend: Backend, value: str
 ) -> None:

@@ -69,5 +69,3 @@ def test_a_payload_opens_only_at_its_own_place(
         with pytest.raises(IntegrityError):
             envelope.open(stream_id, at, topic, state)
     assert len(state) == HEADER_BYTES + len(payload) + 16
-
-

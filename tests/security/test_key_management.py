@@ -204,7 +204,10 @@ def test_another_process_destroying_a_key_is_noticed_despite_the_cache(backend: 
     )
     subprocess.run(
         [sys.executable, "-c", script, json.dumps(backend.env()), str(alice.person_id)],
-        check=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=60,
+        check=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=60,
     )
 
     assert app.card(card_id).contact == PersonalData.erased_for(alice.person_id)
@@ -219,8 +222,12 @@ def test_concurrent_processes_agree_on_one_key_per_stream(backend: Backend) -> N
             return SQLiteKeyStore(backend.master_key, str(backend.sqlite_path))
         return PostgresKeyStore(
             backend.master_key,
-            {"dbname": env["POSTGRES_DBNAME"], "host": env["POSTGRES_HOST"],
-             "port": env["POSTGRES_PORT"], "user": env["POSTGRES_USER"]},
+            {
+                "dbname": env["POSTGRES_DBNAME"],
+                "host": env["POSTGRES_HOST"],
+                "port": env["POSTGRES_PORT"],
+                "user": env["POSTGRES_USER"],
+            },
             env["POSTGRES_SCHEMA"],
         )
 
