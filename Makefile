@@ -20,8 +20,8 @@ run: $(STAMP)
 	$(BIN)/registry dev
 
 lint: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check --no-cache .
+	$(BIN)/ruff format --check --no-cache .
 	$(BIN)/mypy
 
 test: lint
