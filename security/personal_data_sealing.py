@@ -52,7 +52,7 @@ class ErasureWatch:
 
 
 class SealedPersonalData(Transcoding):
-    """Stores {person_id, key_id, nonce, ciphertext}; AES-256-GCM, AAD = person id || key id."""
+    """Stores person id, key id and version, nonce, ciphertext; AES-256-GCM, AAD = person || key."""
 
     type = PersonalData
     name = "personal_data_sealed"
@@ -79,6 +79,7 @@ class SealedPersonalData(Transcoding):
         return {
             "person_id": obj.person_id.hex,
             "key_id": key.key_id.hex,
+            "key_version": key.version,
             "nonce": base64.b64encode(nonce).decode(),
             "ciphertext": base64.b64encode(sealed).decode(),
         }
@@ -96,6 +97,11 @@ class SealedPersonalData(Transcoding):
             raise SealedDataIntegrityError(f"key {key_id} is not the key of person {person_id}")
         if key.secret is None:
             return PersonalData.erased_for(person_id)
+        if data.get("key_version", key.version) != key.version:
+            raise SealedDataIntegrityError(
+                f"personal data of person {person_id} names key version {data['key_version']}, "
+                f"the key store holds version {key.version}"
+            )
         try:
             plaintext = AESGCM(key.secret).decrypt(
                 base64.b64decode(data["nonce"]),
