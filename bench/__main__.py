@@ -51,7 +51,7 @@ def main() -> None:
         for backend in backends:
             print(f"rebuild/verify/time travel on {backend} ...", flush=True)
             results.details[f"reads_{backend}"] = reads.run(
-                results, backend, rebuild_events, with_verify=backend == "sqlite",
+                results, backend, rebuild_events, with_verify=True,
                 tt=tt if backend == "sqlite" else None,
             )  # fmt: skip
         for backend in backends:

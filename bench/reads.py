@@ -43,7 +43,8 @@ def verify(results: Results, store: Store) -> dict[str, Any]:
     results.add(
         Figure(
             f"verify {store.backend}", f"registry verify ({found.tree_size} events)", rate,
-            "events/s", target=">= 200,000", met=rate >= 200_000,
+            "events/s", target=">= 200,000" if store.backend == "sqlite" else "",
+            met=rate >= 200_000 if store.backend == "sqlite" else None,
         )
     )  # fmt: skip
     return {"events": found.tree_size, "events_per_s": rate, "seconds": elapsed()}
