@@ -48,12 +48,19 @@ class Query:
         return Me.from_actor(info.context.actor)
 
     @described_field("Partners by name, in keyset pages of at most 100.")
-    def partners(
+    async def partners(
         self,
         info: Info,
         first: int = DEFAULT_PAGE,
         after: str | None = None,
         filter: PartnerFilterInput | None = None,
+    ) -> PartnerConnection:
+        # Storage reads run in a worker thread, so the event loop keeps serving other requests.
+        return await asyncio.to_thread(Query._partners, info, first, after, filter)
+
+    @staticmethod
+    def _partners(
+        info: Info, first: int, after: str | None, filter: PartnerFilterInput | None
     ) -> PartnerConnection:
         context = info.context
         wanted = (filter or PartnerFilterInput()).to_filter()
@@ -93,7 +100,7 @@ class Query:
         return Partner.from_view(view)
 
     @described_field("Entries across partners by valid time, then recorded time.")
-    def timeline(
+    async def timeline(
         self,
         info: Info,
         first: int = 50,
@@ -105,6 +112,21 @@ class Query:
         kinds: list[str] | None = None,
         partner_ids: list[strawberry.ID] | None = None,
         partner_kinds: list[str] | None = None,
+    ) -> TimelineConnection:
+        return await asyncio.to_thread(
+            Query._timeline, info, first, after, from_, to, kinds, partner_ids, partner_kinds
+        )
+
+    @staticmethod
+    def _timeline(
+        info: Info,
+        first: int,
+        after: str | None,
+        from_: str | None,
+        to: str | None,
+        kinds: list[str] | None,
+        partner_ids: list[strawberry.ID] | None,
+        partner_kinds: list[str] | None,
     ) -> TimelineConnection:
         context = info.context
         wanted = TimelineFilter(

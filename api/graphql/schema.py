@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
 from api.graphql.errors import TypedErrors
@@ -34,7 +34,17 @@ def build_schema(
     They are listed after ``TypedErrors`` so their ``on_operation`` exits run first: internal
     errors are masked with the request id of ``X-Request-ID`` before typing.
     """
-    return RegistrySchema(query=Query, mutation=Mutation, extensions=[TypedErrors, *extensions])
+    # Parsing and validating the same document again on every request is wasted work: cache both.
+    return RegistrySchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=[
+            TypedErrors,
+            *extensions,
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+        ],
+    )
 
 
 schema = build_schema()
