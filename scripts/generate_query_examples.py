@@ -48,7 +48,9 @@ def main(target: Path) -> None:
         try:
             with TestClient(app) as client:
                 follower.wait_until_projected(registry.max_position())
-                target.write_text(_document(client, issuer), encoding="utf-8")
+                document = _document(client, issuer)
+                target.write_text(document, encoding="utf-8")
+                _into_readme(document)
         finally:
             registry.close()
 
@@ -214,6 +216,28 @@ mutation($person: ID!) { erasePersonalData(personId: $person,
 query($id: ID!) { partner(id: $id) { contactPersons { name erased } decisions { outcome conditions } } }""",
         {"id": jwpn})  # fmt: skip
     return "\n".join(parts)
+
+
+README_START = "<!-- queries:start -->"
+README_END = "<!-- queries:end -->"
+
+
+def _into_readme(document: str) -> None:
+    """Put the same questions, queries and real answers in the README, folded per user."""
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    if README_START not in text or README_END not in text:
+        return
+    sections = document.split("\n## ")[1:]
+    folded = "\n".join(
+        f"<details><summary>{section.splitlines()[0]}</summary>\n\n"
+        + "\n".join(section.splitlines()[1:]).strip()
+        + "\n\n</details>\n"
+        for section in sections
+    )
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    readme.write_text(f"{head}{README_START}\n{folded}{README_END}{tail}", encoding="utf-8")
 
 
 if __name__ == "__main__":
