@@ -122,13 +122,31 @@ class ApiServer:
         return self.log_file.read_text(errors="replace")[-3000:] if self.log_file.exists() else ""
 
 
-def start_worker(env: dict[str, str], log_file: Path) -> subprocess.Popen[bytes]:
-    """`registry projections run` as its own process."""
+WORKER_READY = b"projection worker following the log"
+
+
+def start_worker(
+    env: dict[str, str], log_file: Path, ready_timeout: float = 60.0
+) -> subprocess.Popen[bytes]:
+    """`registry projections run` as its own process, returned once it follows the log.
+
+    Waiting for its start line keeps a slow start (imports, connections on a loaded machine)
+    from being mistaken for views that never catch up.
+    """
+    start = log_file.stat().st_size if log_file.exists() else 0
     with log_file.open("ab") as log:
-        return subprocess.Popen(
+        process = subprocess.Popen(
             [sys.executable, "-c", "from api.cli import main; main()", "projections", "run"],
             env=env, cwd=ROOT, stdout=log, stderr=log,
         )  # fmt: skip
+    deadline = time.monotonic() + ready_timeout
+    while WORKER_READY not in log_file.read_bytes()[start:]:
+        if process.poll() is not None:
+            raise RuntimeError(f"the projection worker exited: {log_file.read_text()[-2000:]}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the projection worker did not start in {ready_timeout:g} s")
+        time.sleep(0.1)
+    return process
 
 
 def registry_verify(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
