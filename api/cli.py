@@ -127,7 +127,10 @@ def dev() -> None:
         label = f"{role} (Juba Women's Peace Network)" if org else role
         typer.echo(f"\n  {label}:\n  {token_text}")
     url = f"http://{settings.host}:{settings.port}"
-    typer.echo(f"\nServing the registry on {url}  (GraphQL at {url}/graphql)\n")
+    typer.echo(
+        f"\nServing the registry on {url}: GraphQL at {url}/graphql, "
+        f"timeline pages at {url}/ui (sign in with a token above)\n"
+    )
     app = create_app(settings, token_verifier(settings), registry)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
 
