@@ -23,7 +23,7 @@ from projections.follower import TrackingWaiter, WaitsForViews
 from projections.store import ViewStore
 from security.ledger import AuditLedger
 
-READ_YOUR_WRITES_TIMEOUT = 15.0
+READ_YOUR_WRITES_TIMEOUT = 10.0  # default when the app's settings do not say
 
 
 class RegistryContext(BaseContext):
@@ -36,6 +36,7 @@ class RegistryContext(BaseContext):
         registry: PartnershipRegistry,
         waiter: WaitsForViews,
         cursors: CursorSigner,
+        read_your_writes_timeout: float = READ_YOUR_WRITES_TIMEOUT,
     ) -> None:
         super().__init__()
         self.actor = actor
@@ -43,6 +44,7 @@ class RegistryContext(BaseContext):
         self.registry = registry
         self.waiter = waiter
         self.cursors = cursors
+        self.read_your_writes_timeout = read_your_writes_timeout
 
     @cached_property
     def loaders(self) -> Loaders:
@@ -56,9 +58,9 @@ class RegistryContext(BaseContext):
             with acting_as(self.actor):
                 recorded = command()
             try:
-                self.waiter.wait_until_projected(recorded.position, READ_YOUR_WRITES_TIMEOUT)
+                self.waiter.wait_until_projected(recorded.position, self.read_your_writes_timeout)
             except TimeoutError as error:
-                raise ViewsBehindError(recorded.position, READ_YOUR_WRITES_TIMEOUT) from error
+                raise ViewsBehindError(recorded.position, self.read_your_writes_timeout) from error
             return recorded
 
         return await asyncio.to_thread(run)
@@ -145,6 +147,12 @@ def get_context(request: Request) -> RegistryContext:
     """FastAPI dependency: 401 without a valid token, else the caller's context."""
     actor = current_actor(request, request.app.state.token_verifier)
     state = request.app.state
+    settings = getattr(state, "settings", None)
     return RegistryContext(
-        actor, reader_for(request, actor), state.registry, views_waiter(state), cursor_signer(state)
+        actor,
+        reader_for(request, actor),
+        state.registry,
+        views_waiter(state),
+        cursor_signer(state),
+        getattr(settings, "read_your_writes_timeout", READ_YOUR_WRITES_TIMEOUT),
     )
