@@ -79,12 +79,7 @@ class Query:
         total = count_partners(context.reader.store, wanted, scope=context.reader.scope)
         return PartnerConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=PageInfo.of_page([e.cursor for e in edges], page.has_next, after),
             total_count=total,
         )
 
@@ -155,12 +150,7 @@ class Query:
         ]
         return TimelineConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=PageInfo.of_page([e.cursor for e in edges], page.has_next, after),
         )
 
     @described_field("A due-diligence decision with what it relied on.")
