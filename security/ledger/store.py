@@ -210,6 +210,9 @@ class LedgerStore:
             bigint=d.bigint,
             blob=d.blob,
         )
+        if self._tables_exist():
+            # Readers such as `registry verify` then never wait for SQLite's write lock.
+            return
         # Comments go first: they are for readers of this file, and may contain ";".
         bare = "\n".join(line.split("--")[0] for line in text.splitlines())
         statements = [part.strip() for part in bare.split(";")]
@@ -223,6 +226,14 @@ class LedgerStore:
                     "VALUES (1, 0, 0) ON CONFLICT (id) DO NOTHING"
                 )
             )
+
+    def _tables_exist(self) -> bool:
+        try:
+            with self.dialect.transaction(commit=False) as cursor:
+                cursor.execute(self.dialect.sql(f"SELECT 1 FROM {self.state} WHERE id = 1"))  # noqa: S608
+                return bool(cursor.fetchall())
+        except Exception:  # the tables are not there yet (or the schema is new)
+            return False
 
     # Reads -----------------------------------------------------------------------------------
 
