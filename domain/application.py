@@ -7,13 +7,13 @@ to reach that position. Library errors are translated into the domain's typed er
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError
 
@@ -54,6 +54,16 @@ AGGREGATE_KINDS: dict[type[Aggregate], str] = {
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
 
 
+def _project(aggregate: Any, events: Iterable[Any]) -> Any:
+    """The library's ``project_aggregate`` without its per-event ``isinstance`` check against a
+    runtime Protocol, which cost more than applying the event (~40 us each, 2,000 per load of
+    a long record). Every stored event of the registry is an ``Aggregate.Event`` with ``mutate``.
+    """
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
 @dataclass(frozen=True)
 class Recorded:
     """What a command recorded: the record's id and new version, and the log position reached.
@@ -91,6 +101,31 @@ class PartnershipRegistry(Application[UUID]):
         # The library reads this class variable per instance when it saves; the interval
         # comes from this instance's environment, so it is set on the instance.
         object.__setattr__(self, "snapshotting_intervals", intervals)
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """Snapshot the saved aggregates themselves, not a copy reloaded from the store.
+
+        The library reloads each aggregate at every interval version an event of the save
+        reaches (decrypting and decoding up to an interval of events); the aggregate in memory
+        is that same state, just recorded. A save that reaches an interval version snapshots
+        the aggregate once, at its version after the save (a multiple of the interval for
+        one-event commands; past it for a save of many events).
+        """
+        if self.snapshots is None or not self.snapshotting_intervals:
+            return
+        due: dict[UUID, Any] = {}
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            if aggregate is None:
+                continue
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            if interval and event.originator_version % interval == 0:
+                due[aggregate.id] = aggregate
+        if due:
+            self.snapshots.put([self._snapshot_class(a).take(a) for a in due.values()])
+
+    def _snapshot_class(self, aggregate: Any) -> Any:
+        return getattr(type(aggregate), "Snapshot", type(self).snapshot_class)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -548,7 +583,9 @@ class PartnershipRegistry(Application[UUID]):
         if version is not None and version < 1:
             raise NotFound(f"{name} version", version)
         try:
-            found: Aggregate = self.repository.get(aggregate_id, version=version)
+            found: Aggregate = self.repository.get(
+                aggregate_id, version=version, projector_func=_project
+            )
         except AggregateNotFoundError:
             raise NotFound(name, aggregate_id) from None
         if not isinstance(found, kind):

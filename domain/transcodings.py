@@ -65,12 +65,12 @@ class DataclassAsDict(Transcoding):
     def __init__(self, cls: type[Any], name: str) -> None:
         self.type = cls
         self.name = name
-        self._tuple_fields = frozenset(
-            f.name for f in dataclasses.fields(cls) if str(f.type).startswith("tuple")
-        )
+        fields = dataclasses.fields(cls)
+        self._names = tuple(f.name for f in fields)
+        self._tuple_fields = frozenset(f.name for f in fields if str(f.type).startswith("tuple"))
 
     def encode(self, obj: Any) -> dict[str, Any]:
-        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+        return {name: getattr(obj, name) for name in self._names}
 
     def decode(self, data: dict[str, Any]) -> Any:
         values = {k: tuple(v) if k in self._tuple_fields else v for k, v in data.items()}

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
+from uuid import uuid4
 
 from domain.actors import acting_as
 from domain.application import PartnershipRegistry
 from domain.decision import DueDiligenceDecision
-from domain.engagement import Participants
+from domain.engagement import FollowUp, Participants
 from domain.partner import PartnerOrganisation, Relationship
 from tests.domain.conftest import HRO, RECORDER_ACTOR, finalised_assessment, register
 
@@ -146,3 +147,20 @@ def test_an_engagement_reads_as_first_recorded_and_as_corrected(
     assert str(now.details.start) == "2019-11"
     assert first.follow_ups == {}
     assert len(now.follow_ups) == CHANGES
+
+
+def test_a_save_of_many_events_snapshots_the_saved_record_once(
+    make_registry: Callable[..., PartnershipRegistry],
+) -> None:
+    """The saved aggregate is snapshotted as it is in memory: no reload from the store."""
+    registry = make_registry(REGISTRY_SNAPSHOT_INTERVAL="3")
+    with acting_as(RECORDER_ACTOR):
+        engagement_id = registry.record_engagement("roundtable", "Roundtable", "2020").id
+        engagement = registry.get_engagement(engagement_id)
+        for i in range(7):  # versions 2..8 in one save: 3 and 6 reach the interval
+            engagement.add_follow_up(FollowUp(uuid4(), f"Action {i}", "Civil Affairs"))
+        registry.save(engagement)
+    assert registry.snapshots is not None
+    snapshots = list(registry.snapshots.get(engagement_id))
+    assert [s.originator_version for s in snapshots] == [8]
+    assert state(registry.get_engagement(engagement_id)) == state(engagement)
