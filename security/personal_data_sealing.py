@@ -38,11 +38,20 @@ class ErasureWatch:
 
     @contextmanager
     def one_event(self) -> Iterator[None]:
-        self._local.in_event, self._local.noticed = True, False
+        self.begin_event()
         try:
             yield
         finally:
-            self._local.in_event = False
+            self.end_event()
+
+    def begin_event(self) -> None:
+        """``one_event`` without the context manager (the write path's per-event cost)."""
+        local = self._local
+        local.in_event = True
+        local.noticed = False
+
+    def end_event(self) -> None:
+        self._local.in_event = False
 
     def notice(self) -> None:
         if getattr(self._local, "in_event", False) and getattr(self._local, "noticed", False):
