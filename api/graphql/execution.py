@@ -1,22 +1,32 @@
 """A graphql-core execution context that completes plain attribute fields without the
 per-field machinery.
 
-A timeline page is some 1,000 fields, 85% of them leaves read straight off an attribute
-(``TimelineEntry.title``, ``ValidTime.start``...). For each of those, graphql-core builds a
-``Path`` and a resolve info, calls Strawberry's default resolver wrapper, checks whether the
-result is awaitable (twice), walks ``complete_value`` through non-null, list and leaf checks,
-and only then coerces the scalar: most of the time GraphQL spent on a page went there.
+A timeline page is some 1,000 fields, nearly all read straight off an attribute
+(``TimelineEntry.title``, ``ValidTime.start``, ``TimelineEdge.node``...). For each of those,
+graphql-core builds a ``Path`` and a resolve info, calls Strawberry's default resolver
+wrapper, checks whether the result is awaitable (twice), walks ``complete_value`` through its
+non-null, list, leaf and object cases, collects the sub-selection and only then coerces the
+scalars: most of the time GraphQL spent on a page went there.
 
 ``FastLeafExecutionContext`` plans each selection once per request (graphql-core already reuses
-one grouped field set for every item of a list) and reads the plain leaf fields directly:
-``getattr`` and the scalar's own output coercion, with an exact-type shortcut for str, bool and
-32-bit int. Only fields Strawberry itself treats as "basic" qualify (no resolver, no field
-extensions, hence no permission classes, no exception handlers), without arguments, and only
-when no schema extension hooks ``resolve`` (no graphql-core middleware). Everything else, and
-any value the shortcut does not accept as is (a null in a non-null field, a value the scalar
-refuses, an attribute that raises), goes through graphql-core's own ``execute_fields`` for
-that object, so errors, their paths and null propagation are exactly graphql-core's.
-Authorisation is not involved: it happens in the reader, before any of these objects exist.
+one grouped field set for every item of a list) and completes its *plain* fields directly:
+
+- a plain field is one Strawberry itself treats as basic (no resolver, no field extensions,
+  hence no permission classes, no exception handlers), without arguments, ``@defer`` or
+  ``@stream``, and only while no schema extension hooks ``resolve`` (no graphql-core
+  middleware);
+- a plain leaf (scalar, or list of scalars) is ``getattr`` plus the scalar's own output
+  coercion, with an exact-type shortcut for str, bool and 32-bit int;
+- a plain object (or list of objects) of a type without ``is_type_of`` is completed the same
+  way when every field of its sub-selection is plain, recursively: a page of timeline edges
+  is then one loop over attributes.
+
+Everything else goes through graphql-core as before. Any value the shortcut does not take as
+is (a null in a non-null field, a value the scalar refuses, an attribute that raises, a list
+that is not a list) sends the whole object through graphql-core's own ``execute_fields``, so
+data, errors, their paths and null propagation are exactly graphql-core's; what the shortcut
+read is only attributes, read again. Authorisation is not involved: it happens in the reader,
+before any of these objects exist.
 """
 
 from __future__ import annotations
@@ -45,6 +55,7 @@ _SLOW = object()
 Coerce = Callable[[Any], Any]
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 _PLAIN_DIRECTIVES = frozenset({"skip", "include"})  # already applied when fields are collected
+_LEAF, _OBJECT = 0, 1
 
 
 def _coercer(scalar: GraphQLScalarType) -> Coerce:
@@ -69,46 +80,72 @@ def _coercer(scalar: GraphQLScalarType) -> Coerce:
     return coerce
 
 
-class _Leaf:
-    """One plain leaf of a selection: response name, attribute, coercion and nullability."""
+class _Field:
+    """One plain field of a selection, and how to complete its value."""
 
-    __slots__ = ("attribute", "coerce", "is_list", "item_non_null", "name", "non_null")
+    __slots__ = (
+        "attribute",
+        "coerce",
+        "is_list",
+        "item_non_null",
+        "kind",
+        "name",
+        "non_null",
+        "sub",
+    )
 
     def __init__(
         self,
         name: str,
         attribute: str,
-        coerce: Coerce,
+        kind: int,
         non_null: bool,
         is_list: bool,
         item_non_null: bool,
+        coerce: Coerce | None = None,
+        sub: _Plan | None = None,
     ) -> None:
         self.name = name
         self.attribute = attribute
-        self.coerce = coerce
+        self.kind = kind
         self.non_null = non_null
         self.is_list = is_list
         self.item_non_null = item_non_null
+        self.coerce = coerce
+        self.sub = sub
 
 
 class _Plan:
-    """A selection on one object type: its plain leaves, and the rest for graphql-core."""
+    """A selection on one object type: its plain fields, and the rest for graphql-core."""
 
-    __slots__ = ("grouped_field_set", "leaves", "order", "rest")
+    __slots__ = ("fields", "grouped_field_set", "order", "rest")
 
-    def __init__(self, grouped_field_set: Any, leaves: list[_Leaf], rest: dict[str, Any]) -> None:
+    def __init__(self, grouped_field_set: Any, fields: list[_Field], rest: dict[str, Any]) -> None:
         self.grouped_field_set = grouped_field_set  # kept alive: plans are found by its id
-        self.leaves = leaves
+        self.fields = fields
         self.rest = rest
         self.order = list(grouped_field_set)
 
 
-def _leaf(
-    parent_type: GraphQLObjectType, response_name: str, field_details_list: Any
-) -> _Leaf | None:
-    """The plan of one selected field when it is a plain leaf; None otherwise."""
-    details = field_details_list[0]
-    node = details.node
+def _unwrap(output: Any) -> tuple[Any, bool, bool, bool]:
+    """(named type, non-null, is a list, items non-null) of a field's type; lists of lists
+    come back as a list whose named type is a list (never plain)."""
+    non_null = isinstance(output, GraphQLNonNull)
+    if non_null:
+        output = output.of_type
+    is_list = isinstance(output, GraphQLList)
+    item_non_null = False
+    if is_list:
+        output = output.of_type
+        item_non_null = isinstance(output, GraphQLNonNull)
+        if item_non_null:
+            output = output.of_type
+    return output, non_null, is_list, item_non_null
+
+
+def _attribute(parent_type: GraphQLObjectType, field_details_list: Any) -> tuple[str, Any] | None:
+    """(attribute, field definition) when the selected field is read off an attribute."""
+    node = field_details_list[0].node
     field_def = parent_type.fields.get(node.name.value)
     if field_def is None or field_def.args or node.arguments:
         return None
@@ -121,52 +158,58 @@ def _leaf(
             return None
     definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
     attribute = getattr(definition, "python_name", None)
-    if (
-        not isinstance(attribute, str)
-        or getattr(definition, "default_resolver", None) is not getattr
-    ):
+    if not isinstance(attribute, str):
         return None
-    output = field_def.type
-    non_null = isinstance(output, GraphQLNonNull)
-    if non_null:
-        output = output.of_type
-    is_list = isinstance(output, GraphQLList)
-    item_non_null = False
-    if is_list:
-        output = output.of_type
-        item_non_null = isinstance(output, GraphQLNonNull)
-        if item_non_null:
-            output = output.of_type
-    if not isinstance(output, GraphQLScalarType):  # objects, enums, nested lists
+    if getattr(definition, "default_resolver", None) is not getattr:
         return None
-    return _Leaf(response_name, attribute, _coercer(output), non_null, is_list, item_non_null)
+    return attribute, field_def
 
 
-def _completed(leaf: _Leaf, value: Any) -> Any:
-    """``value`` completed as graphql-core would, or ``_SLOW``."""
+def _value(field: _Field, source: Any) -> Any:
+    """The completed value of ``field`` on ``source``, as graphql-core would give it, or
+    ``_SLOW``."""
+    try:
+        value = getattr(source, field.attribute)
+    except Exception:  # graphql-core reports it
+        return _SLOW
     if value is None:
-        return _SLOW if leaf.non_null else None
-    if not leaf.is_list:
-        return leaf.coerce(value)
+        return _SLOW if field.non_null else None
+    if not field.is_list:
+        if field.kind == _LEAF:
+            return cast(Coerce, field.coerce)(value)
+        return _object(cast(_Plan, field.sub), value)
     if type(value) is not list and type(value) is not tuple:
         return _SLOW
-    coerce = leaf.coerce
     items: list[Any] = []
     for item in value:
         if item is None:
-            if leaf.item_non_null:
+            if field.item_non_null:
                 return _SLOW
             items.append(None)
             continue
-        coerced = coerce(item)
-        if coerced is _SLOW:
+        if field.kind == _LEAF:
+            completed = cast(Coerce, field.coerce)(item)
+        else:
+            completed = _object(cast(_Plan, field.sub), item)
+        if completed is _SLOW:
             return _SLOW
-        items.append(coerced)
+        items.append(completed)
     return items
 
 
+def _object(plan: _Plan, source: Any) -> Any:
+    """A whole object of plain fields, or ``_SLOW``."""
+    completed: dict[str, Any] = {}
+    for field in plan.fields:
+        value = _value(field, source)
+        if value is _SLOW:
+            return _SLOW
+        completed[field.name] = value
+    return completed
+
+
 class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's execution context, completing plain leaf fields directly (see module)."""
+    """Strawberry's execution context, completing plain fields directly (see the module)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -178,17 +221,44 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         plan = self._plans.get(id(grouped_field_set))
         if plan is not None and plan.grouped_field_set is grouped_field_set:
             return plan
-        leaves: list[_Leaf] = []
+        fields: list[_Field] = []
         rest: dict[str, Any] = {}
         for response_name, field_details_list in grouped_field_set.items():
-            leaf = _leaf(parent_type, response_name, field_details_list)
-            if leaf is None:
+            field = self._field(parent_type, response_name, field_details_list)
+            if field is None:
                 rest[response_name] = field_details_list
             else:
-                leaves.append(leaf)
-        plan = _Plan(grouped_field_set, leaves, rest)
+                fields.append(field)
+        plan = _Plan(grouped_field_set, fields, rest)
         self._plans[id(grouped_field_set)] = plan
         return plan
+
+    def _field(
+        self, parent_type: GraphQLObjectType, response_name: str, field_details_list: Any
+    ) -> _Field | None:
+        """The plan of one selected field when it is plain; None otherwise."""
+        found = _attribute(parent_type, field_details_list)
+        if found is None:
+            return None
+        attribute, field_def = found
+        named, non_null, is_list, item_non_null = _unwrap(field_def.type)
+        if isinstance(named, GraphQLScalarType):
+            coerce = _coercer(named)
+            return _Field(
+                response_name, attribute, _LEAF, non_null, is_list, item_non_null, coerce=coerce
+            )
+        if not isinstance(named, GraphQLObjectType) or named.is_type_of is not None:
+            return None  # enums, interfaces, unions, lists of lists, checked object types
+        try:
+            grouped, new_defer_usages, _ = self.collect_subfields(named, field_details_list)
+        except Exception:  # graphql-core reports it when it completes the field
+            return None
+        if new_defer_usages:
+            return None
+        sub = self._plan(named, grouped)
+        if sub.rest or not sub.fields:
+            return None
+        return _Field(response_name, attribute, _OBJECT, non_null, is_list, item_non_null, sub=sub)
 
     def execute_fields(
         self,
@@ -199,25 +269,17 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         plan = self._plan(parent_type, grouped_field_set) if self._plain else None
-        if plan is None or not plan.leaves:
+        if plan is None or not plan.fields:
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        done: dict[str, Any] = {}
-        for leaf in plan.leaves:
-            try:
-                value = getattr(source_value, leaf.attribute)
-            except Exception:  # graphql-core reports it
-                value = _SLOW
-            else:
-                value = _completed(leaf, value)
-            if value is _SLOW:
-                return super().execute_fields(
-                    parent_type, source_value, path, grouped_field_set, position_context
-                )
-            done[leaf.name] = value
+        done = _object(plan, source_value)
+        if done is _SLOW:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
         if not plan.rest:
-            return done if len(done) == len(plan.order) else _ordered(plan.order, done, {})
+            return done
         others = super().execute_fields(
             parent_type, source_value, path, plan.rest, position_context
         )

@@ -50,6 +50,8 @@ class Item:
     ident: strawberry.ID
     inner: Inner
     ratio: float
+    inners: list[Inner]
+    loose_inners: list[Inner | None] | None
 
     @strawberry.field
     def computed(self) -> str:
@@ -68,6 +70,11 @@ def item(n: int, **changes: Any) -> Item:
         "ident": strawberry.ID(f"id-{n}"),
         "inner": Inner(text=f"inner {n}", day=date(2020, 1, 1 + n)),
         "ratio": n / 3,
+        "inners": [
+            Inner(text=f"a{n}", day=date(2021, 2, 1 + n)),
+            Inner(text="b", day=date(2022, 1, 1)),
+        ],
+        "loose_inners": [None, Inner(text="c", day=date(2023, 1, 1))] if n % 2 else None,
     }
     values.update(changes)
     return Item(**values)
@@ -88,6 +95,11 @@ def broken_items() -> list[Item]:
         item(10, maybe=3.5, loose_tags=("a", None)),
         item(11, at="2024-01-01"),  # a DateTime that is no datetime
         item(12, inner=None),
+        item(13, inner=Inner(text=None, day=date(2020, 1, 1))),  # type: ignore[arg-type]
+        item(14, inners=[Inner(text="a", day=date(2020, 1, 1)), None]),
+        item(15, inners=[Inner(text="a", day="2020-01-01")]),  # type: ignore[arg-type]
+        item(16, loose_inners=[None, Inner(text=["x"], day=date(2020, 1, 1))]),  # type: ignore[arg-type]
+        item(17, inners=("not", "inners")),
     ]
 
 
@@ -133,7 +145,10 @@ def answer(schema: strawberry.Schema, query: str, variables: dict[str, Any] | No
     return json.dumps(result.data, default=str), errors
 
 
-ALL_FIELDS = "name maybe count flag at tags looseTags ident ratio inner { text day } computed"
+ALL_FIELDS = (
+    "name maybe count flag at tags looseTags ident ratio inner { text day } computed "
+    "inners { text day } looseInners { day text }"
+)
 
 QUERIES = [
     "{ items { " + ALL_FIELDS + " } }",
@@ -141,6 +156,8 @@ QUERIES = [
     "{ brokenStrictly { " + ALL_FIELDS + " } }",
     *("{ broken { " + field + " } }" for field in ALL_FIELDS.split(" ")[:9]),
     "{ broken { inner { text day } } }",
+    "{ broken { inners { text day } looseInners { text } } }",
+    "{ broken { inners { text __typename } looseInners { t: text day } } }",
     "{ nullableItems { name count maybe } }",
     "{ later { name inner { day } } }",
     "{ items { __typename a: name b: name name count c: count } }",
