@@ -31,6 +31,7 @@ before any of these objects exist.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -55,7 +56,6 @@ _SLOW = object()
 Coerce = Callable[[Any], Any]
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 _PLAIN_DIRECTIVES = frozenset({"skip", "include"})  # already applied when fields are collected
-_LEAF, _OBJECT = 0, 1
 
 
 def _coercer(scalar: GraphQLScalarType) -> Coerce:
@@ -80,49 +80,71 @@ def _coercer(scalar: GraphQLScalarType) -> Coerce:
     return coerce
 
 
-class _Field:
-    """One plain field of a selection, and how to complete its value."""
+class _Plain:
+    """What a plain field definition is, whatever the query: the attribute it is read from,
+    its wrappers, the scalar coercion (None for an object), and the exact type taken as is."""
 
-    __slots__ = (
-        "attribute",
-        "coerce",
-        "is_list",
-        "item_non_null",
-        "kind",
-        "name",
-        "non_null",
-        "sub",
-    )
+    __slots__ = ("attribute", "coerce", "exact", "is_list", "item_non_null", "non_null")
 
-    def __init__(
-        self,
-        name: str,
-        attribute: str,
-        kind: int,
-        non_null: bool,
-        is_list: bool,
-        item_non_null: bool,
-        coerce: Coerce | None = None,
-        sub: _Plan | None = None,
-    ) -> None:
-        self.name = name
+    def __init__(self, field_def: Any, attribute: str) -> None:
         self.attribute = attribute
-        self.kind = kind
-        self.non_null = non_null
-        self.is_list = is_list
-        self.item_non_null = item_non_null
-        self.coerce = coerce
+        named, self.non_null, self.is_list, self.item_non_null = _unwrap(field_def.type)
+        self.coerce: Coerce | None = None
+        self.exact: type | None = None  # a value of exactly this type is already coerced
+        if isinstance(named, GraphQLScalarType):
+            self.coerce = _coercer(named)
+            if not self.is_list and (named is GraphQLString or named is GraphQLID):
+                self.exact = str
+            elif not self.is_list and named is GraphQLBoolean:
+                self.exact = bool
+
+
+_PLAIN: weakref.WeakKeyDictionary[GraphQLObjectType, dict[str, _Plain | None]] = (
+    weakref.WeakKeyDictionary()
+)
+"""Plain field definitions by object type and field name, worked out once per schema."""
+
+
+def _plain_definition(parent_type: GraphQLObjectType, name: str, field_def: Any) -> _Plain | None:
+    """The plain form of a field definition; None when code resolves it."""
+    known = _PLAIN.get(parent_type)
+    if known is None:
+        known = _PLAIN.setdefault(parent_type, {})
+    if name in known:
+        return known[name]
+    definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    attribute = getattr(definition, "python_name", None)
+    plain = None
+    if (
+        not field_def.args
+        and getattr(field_def.resolve, "_is_default", False)  # no resolver, extensions, handlers
+        and isinstance(attribute, str)
+        and getattr(definition, "default_resolver", None) is getattr
+    ):
+        plain = _Plain(field_def, attribute)
+    known[name] = plain
+    return plain
+
+
+class _Field:
+    """One plain field of a selection: its response name, definition and sub-selection."""
+
+    __slots__ = ("name", "plain", "sub")
+
+    def __init__(self, name: str, plain: _Plain, sub: _Plan | None = None) -> None:
+        self.name = name
+        self.plain = plain
         self.sub = sub
 
 
 class _Plan:
     """A selection on one object type: its plain fields, and the rest for graphql-core."""
 
-    __slots__ = ("fields", "grouped_field_set", "order", "rest")
+    __slots__ = ("grouped_field_set", "order", "rest", "rows")
 
     def __init__(self, grouped_field_set: Any, fields: list[_Field], rest: dict[str, Any]) -> None:
         self.grouped_field_set = grouped_field_set  # kept alive: plans are found by its id
-        self.fields = fields
+        self.rows = [(f.name, f.plain.attribute, f.plain.exact, f) for f in fields]
         self.rest = rest
         self.order = list(grouped_field_set)
 
@@ -143,54 +165,41 @@ def _unwrap(output: Any) -> tuple[Any, bool, bool, bool]:
     return output, non_null, is_list, item_non_null
 
 
-def _attribute(parent_type: GraphQLObjectType, field_details_list: Any) -> tuple[str, Any] | None:
-    """(attribute, field definition) when the selected field is read off an attribute."""
-    node = field_details_list[0].node
-    field_def = parent_type.fields.get(node.name.value)
-    if field_def is None or field_def.args or node.arguments:
-        return None
-    if not getattr(field_def.resolve, "_is_default", False):  # a resolver, extensions, handlers
-        return None
+def _plain_selection(field_details_list: Any) -> bool:
+    """Whether this selection of a field asks for nothing but its value: no arguments, no
+    @defer, @stream or other directive beyond @skip and @include (applied already)."""
     for item in field_details_list:
-        if item.defer_usage is not None or item.fragment_variable_values is not None:
-            return None
-        if any(d.name.value not in _PLAIN_DIRECTIVES for d in item.node.directives or ()):
-            return None
-    definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    attribute = getattr(definition, "python_name", None)
-    if not isinstance(attribute, str):
-        return None
-    if getattr(definition, "default_resolver", None) is not getattr:
-        return None
-    return attribute, field_def
+        node = item.node
+        if node.arguments or item.defer_usage is not None:
+            return False
+        if item.fragment_variable_values is not None:
+            return False
+        if node.directives and any(d.name.value not in _PLAIN_DIRECTIVES for d in node.directives):
+            return False
+    return True
 
 
-def _value(field: _Field, source: Any) -> Any:
-    """The completed value of ``field`` on ``source``, as graphql-core would give it, or
-    ``_SLOW``."""
-    try:
-        value = getattr(source, field.attribute)
-    except Exception:  # graphql-core reports it
-        return _SLOW
+def _value(field: _Field, value: Any) -> Any:
+    """``value`` (read off the field's attribute) completed as graphql-core would complete
+    it, or ``_SLOW``."""
+    plain = field.plain
     if value is None:
-        return _SLOW if field.non_null else None
-    if not field.is_list:
-        if field.kind == _LEAF:
-            return cast(Coerce, field.coerce)(value)
+        return _SLOW if plain.non_null else None
+    coerce = plain.coerce
+    if not plain.is_list:
+        if coerce is not None:
+            return coerce(value)
         return _object(cast(_Plan, field.sub), value)
     if type(value) is not list and type(value) is not tuple:
         return _SLOW
     items: list[Any] = []
     for item in value:
         if item is None:
-            if field.item_non_null:
+            if plain.item_non_null:
                 return _SLOW
             items.append(None)
             continue
-        if field.kind == _LEAF:
-            completed = cast(Coerce, field.coerce)(item)
-        else:
-            completed = _object(cast(_Plan, field.sub), item)
+        completed = coerce(item) if coerce is not None else _object(cast(_Plan, field.sub), item)
         if completed is _SLOW:
             return _SLOW
         items.append(completed)
@@ -200,11 +209,18 @@ def _value(field: _Field, source: Any) -> Any:
 def _object(plan: _Plan, source: Any) -> Any:
     """A whole object of plain fields, or ``_SLOW``."""
     completed: dict[str, Any] = {}
-    for field in plan.fields:
-        value = _value(field, source)
-        if value is _SLOW:
-            return _SLOW
-        completed[field.name] = value
+    try:
+        for name, attribute, exact, field in plan.rows:
+            value = getattr(source, attribute)
+            if type(value) is exact:  # a str for a String, a bool for a Boolean
+                completed[name] = value
+                continue
+            value = _value(field, value)
+            if value is _SLOW:
+                return _SLOW
+            completed[name] = value
+    except Exception:  # an attribute that raises: graphql-core reports it
+        return _SLOW
     return completed
 
 
@@ -237,16 +253,16 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self, parent_type: GraphQLObjectType, response_name: str, field_details_list: Any
     ) -> _Field | None:
         """The plan of one selected field when it is plain; None otherwise."""
-        found = _attribute(parent_type, field_details_list)
-        if found is None:
+        name = field_details_list[0].node.name.value
+        field_def = parent_type.fields.get(name)
+        if field_def is None or not _plain_selection(field_details_list):
             return None
-        attribute, field_def = found
-        named, non_null, is_list, item_non_null = _unwrap(field_def.type)
-        if isinstance(named, GraphQLScalarType):
-            coerce = _coercer(named)
-            return _Field(
-                response_name, attribute, _LEAF, non_null, is_list, item_non_null, coerce=coerce
-            )
+        plain = _plain_definition(parent_type, name, field_def)
+        if plain is None:
+            return None
+        if plain.coerce is not None:
+            return _Field(response_name, plain)
+        named = _unwrap(field_def.type)[0]
         if not isinstance(named, GraphQLObjectType) or named.is_type_of is not None:
             return None  # enums, interfaces, unions, lists of lists, checked object types
         try:
@@ -256,9 +272,9 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if new_defer_usages:
             return None
         sub = self._plan(named, grouped)
-        if sub.rest or not sub.fields:
+        if sub.rest or not sub.rows:
             return None
-        return _Field(response_name, attribute, _OBJECT, non_null, is_list, item_non_null, sub=sub)
+        return _Field(response_name, plain, sub)
 
     def execute_fields(
         self,
@@ -269,7 +285,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         plan = self._plan(parent_type, grouped_field_set) if self._plain else None
-        if plan is None or not plan.fields:
+        if plan is None or not plan.rows:
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )

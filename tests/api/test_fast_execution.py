@@ -21,15 +21,18 @@ class Weird:
         return "weird"
 
 
-class Source:
-    """What a resolver hands over: attributes that are right, and ones that are wrong."""
+class Raising:
+    """An item whose ``name`` raises when read (any object with the attributes will do)."""
 
     def __init__(self, n: int) -> None:
-        self.n = n
+        self.item = item(n)
 
     @property
-    def broken(self) -> str:
-        raise RuntimeError(f"broken {self.n}")
+    def name(self) -> str:
+        raise RuntimeError(f"name {self.item.count} cannot be read")
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self.item, attribute)
 
 
 @strawberry.type
@@ -118,6 +121,10 @@ class Query:
         return broken_items()
 
     @strawberry.field
+    def raising(self) -> list[Item | None]:
+        return [item(1), Raising(2), item(3)]  # type: ignore[list-item]
+
+    @strawberry.field
     def nullable_items(self) -> list[Item | None]:
         return [item(1), item(2, name=None), item(3, count="x")]
 
@@ -159,6 +166,8 @@ QUERIES = [
     "{ broken { inners { text day } looseInners { text } } }",
     "{ broken { inners { text __typename } looseInners { t: text day } } }",
     "{ nullableItems { name count maybe } }",
+    "{ raising { count name inner { text } } }",
+    "{ raising { count inner { text } } }",
     "{ later { name inner { day } } }",
     "{ items { __typename a: name b: name name count c: count } }",
     "{ items { ...F name } } fragment F on Item { count name inner { text } }",
