@@ -8,7 +8,7 @@ wrapper, checks whether the result is awaitable (twice), walks ``complete_value`
 non-null, list, leaf and object cases, collects the sub-selection and only then coerces the
 scalars: most of the time GraphQL spent on a page went there.
 
-``FastLeafExecutionContext`` plans each selection once per request (graphql-core already reuses
+``PlainFieldExecutionContext`` plans each selection once per request (graphql-core already reuses
 one grouped field set for every item of a list) and completes its *plain* fields directly:
 
 - a plain field is one Strawberry itself treats as basic (no resolver, no field extensions,
@@ -224,7 +224,7 @@ def _object(plan: _Plan, source: Any) -> Any:
     return completed
 
 
-class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
+class PlainFieldExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context, completing plain fields directly (see the module)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

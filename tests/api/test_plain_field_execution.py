@@ -1,4 +1,4 @@
-"""The fast leaf execution context answers exactly as graphql-core's own: data, errors, paths."""
+"""The plain-field execution context answers exactly as graphql-core's own: data, errors, paths."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import strawberry
 from strawberry.extensions import SchemaExtension
 
-from api.graphql.execution import FastLeafExecutionContext
+from api.graphql.execution import PlainFieldExecutionContext
 from tests.api.conftest import Api, raw
 from tests.api.scenario import tell
 
@@ -139,7 +139,7 @@ def schemas(extensions: list[Any] | None = None) -> tuple[strawberry.Schema, str
     fast = strawberry.Schema(
         query=Query,
         extensions=extensions or [],
-        execution_context_class=FastLeafExecutionContext,
+        execution_context_class=PlainFieldExecutionContext,
     )
     return stock, fast
 
@@ -215,7 +215,7 @@ def test_the_registry_answers_the_same_through_both_contexts(
 
     from api.graphql.schema import build_schema
 
-    assert build_schema().execution_context_class is FastLeafExecutionContext
+    assert build_schema().execution_context_class is PlainFieldExecutionContext
     story = tell(api)
     asked: list[tuple[str, dict[str, Any], str]] = [
         (TIMELINE, {}, role) for role in ("human_rights_officer", "evaluator", "recorder")
@@ -233,7 +233,7 @@ def test_the_registry_answers_the_same_through_both_contexts(
 
     fast = answers()
     monkeypatch.setattr(
-        FastLeafExecutionContext, "execute_fields", IncrementalExecutor.execute_fields
+        PlainFieldExecutionContext, "execute_fields", IncrementalExecutor.execute_fields
     )
     assert answers() == fast
     assert all("errors" not in a for a in fast[:3])
