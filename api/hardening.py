@@ -25,6 +25,7 @@ from graphql import (
     GraphQLError,
 )
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -158,7 +159,20 @@ def hardening_extensions(settings: Settings) -> list[type[SchemaExtension]]:
 
 
 def _bound(cls: type[SchemaExtension], **kwargs: Any) -> type[SchemaExtension]:
-    """A subclass of ``cls`` whose no-argument constructor passes ``kwargs``."""
+    """A subclass of ``cls`` whose no-argument constructor passes ``kwargs``.
+
+    Strawberry's limiters build a new validation rule class in every constructor, so a fresh
+    instance per request would make each request's rules differ and ``ValidationCache`` (keyed
+    by document and rules) would never hit: the document was validated again on every request.
+    Rule-adding limiters are therefore built once here and each request reuses their rules.
+    """
+    if issubclass(cls, AddValidationRules):
+        rules = tuple(cls(**kwargs).validation_rules)
+
+        def reuse(self: AddValidationRules) -> None:
+            AddValidationRules.__init__(self, list(rules))
+
+        return type(cls.__name__, (cls,), {"__init__": reuse})
 
     def __init__(self: SchemaExtension) -> None:  # noqa: N807
         cls.__init__(self, **kwargs)

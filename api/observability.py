@@ -7,6 +7,7 @@ GraphQL error codes, and logs one JSON line per request. docs/operations.md docu
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
@@ -238,10 +239,30 @@ def graphql_operation(body: bytes, operations: dict[str, frozenset[str]]) -> str
     """'mutation registerPartner' for a request body, 'graphql unknown' when unparseable."""
     try:
         request = json.loads(body)
-        document = parse(request["query"], no_location=True)
+        query = request["query"]
         wanted = request.get("operationName")
-    except (ValueError, KeyError, TypeError, GraphQLError, RecursionError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return "graphql unknown"
+    if not isinstance(query, str) or not (wanted is None or isinstance(wanted, str)):
+        return "graphql unknown"
+    known = tuple(operations.items())
+    if len(query) <= _MAX_CACHED_QUERY:  # clients send the same few documents: parse each once
+        return _operation_label(query, wanted, known)
+    return _operation_label.__wrapped__(query, wanted, known)
+
+
+_MAX_CACHED_QUERY = 20_000
+
+
+@functools.lru_cache(maxsize=256)
+def _operation_label(
+    query: str, wanted: str | None, operations: tuple[tuple[str, frozenset[str]], ...]
+) -> str:
+    try:
+        document = parse(query, no_location=True)
+    except (GraphQLError, RecursionError, TypeError):
+        return "graphql unknown"
+    roots = dict(operations)
     for definition in document.definitions:
         if not isinstance(definition, OperationDefinitionNode):
             continue
@@ -251,7 +272,7 @@ def graphql_operation(body: bytes, operations: dict[str, frozenset[str]]) -> str
         fields = [
             s.name.value
             for s in definition.selection_set.selections
-            if hasattr(s, "name") and s.name.value in operations.get(kind, frozenset())
+            if hasattr(s, "name") and s.name.value in roots.get(kind, frozenset())
         ]
         return f"{kind} {fields[0]}" if fields else f"{kind} unknown"
     return "graphql unknown"
@@ -259,6 +280,8 @@ def graphql_operation(body: bytes, operations: dict[str, frozenset[str]]) -> str
 
 def error_codes(body: bytes) -> list[str]:
     """extensions.code of every error in a GraphQL response body (OTHER when unknown)."""
+    if b'"errors"' not in body:  # a JSON object with an errors key has this text in it
+        return []
     try:
         errors = json.loads(body).get("errors") or []
     except (ValueError, AttributeError):

@@ -143,8 +143,17 @@ def reader_for(request: Request, actor: Actor) -> RegistryReader:
     )
 
 
-def get_context(request: Request) -> RegistryContext:
-    """FastAPI dependency: 401 without a valid token, else the caller's context."""
+async def get_context(request: Request) -> RegistryContext:
+    """FastAPI dependency: 401 without a valid token, else the caller's context.
+
+    Async so FastAPI calls it on the event loop: checking the token's signature and building
+    the context touch no storage (the reader reads later, in a worker thread), and a sync
+    dependency would cost every GraphQL request a hop through the threadpool."""
+    return build_context(request)
+
+
+def build_context(request: Request) -> RegistryContext:
+    """The caller's context (401 without a valid token); see ``get_context``."""
     actor = current_actor(request, request.app.state.token_verifier)
     state = request.app.state
     settings = getattr(state, "settings", None)

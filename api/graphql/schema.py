@@ -10,6 +10,7 @@ from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
 from api.graphql.errors import TypedErrors
+from api.graphql.execution import PlainFieldExecutionContext
 from api.graphql.mutations import Mutation
 from api.graphql.queries import Query
 from domain.errors import RegistryError
@@ -44,6 +45,7 @@ def build_schema(
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
         ],
+        execution_context_class=PlainFieldExecutionContext,
     )
 
 

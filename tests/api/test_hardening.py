@@ -233,6 +233,27 @@ def test_queries_deeper_than_the_limit_are_refused(
     assert any("exceeds maximum operation depth" in m for m in messages_of(body))
 
 
+def test_limits_reuse_their_rules_so_validation_is_cached_and_still_refuses(
+    production: TestClient, auth: dict[str, str]
+) -> None:
+    """Each request gets its own extension instances, with the same rule classes: the
+    validation cache (keyed by document and rules) hits, and a cached refusal is a refusal."""
+    from strawberry.extensions import AddValidationRules
+
+    for cls in hardening_extensions(settings()):
+        if issubclass(cls, AddValidationRules):
+            first, second = cls(), cls()  # type: ignore[call-arg]
+            assert first is not second
+            assert first.validation_rules == second.validation_rules
+    deep = (
+        "{ items(first: 1) { child { child { child { child { child { child { name } } } } } } } }"
+    )
+    for _ in range(3):
+        body = post(production, auth, deep).json()
+        assert body.get("data") is None
+        assert any("exceeds maximum operation depth" in m for m in messages_of(body))
+
+
 def test_too_many_aliases_are_refused(production: TestClient, auth: dict[str, str]) -> None:
     fields = " ".join(f"a{i}: items(first: 1) {{ name }}" for i in range(6))
     body = post(production, auth, "{ " + fields + " }").json()
