@@ -18,6 +18,8 @@ from eventsourcing.utils import Environment
 
 from security.ledger.leaf import Leaf
 from security.ledger.merkle import NodeId
+from security.ledger.scan import SQLITE_COUNT_EVENTS, SQLITE_LEAF_EVENTS, LeafEventRow
+from security.ledger.scan import canonical_stream_id as canonical_stream_id  # re-exported
 
 DEFAULT_APPLICATION_NAME = "PartnershipRegistry"
 
@@ -27,13 +29,6 @@ class LedgerStoreError(Exception):
 
 
 EventRow = tuple[int, str, int, str, bytes]  # notification id, stream id, version, topic, state
-
-
-def canonical_stream_id(text: str) -> str:
-    """SQLite keeps UUID stream ids as 32 hex digits; leaves commit to the hyphenated form."""
-    if len(text) == 32:
-        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
-    return text
 
 
 class Cursor(Protocol):
@@ -368,6 +363,50 @@ class LedgerStore:
             "WHERE position >= %s ORDER BY position LIMIT %s"
         )
         return self._select_tuples(query, (from_position, limit))
+
+    def leaf_event_rows(self, start: int, stop: int) -> list[LeafEventRow]:
+        """Leaves at positions [start, stop) joined to their events by notification id, in
+        position order: (notification id, leaf hash, prev_stream_leaf_hash, stream id, version,
+        topic, state); a leaf whose event is gone is left out. `verify`'s one read per range.
+        """
+        events = self.dialect.table(self.recorder.events_table_name)  # type: ignore[attr-defined]
+        if self.dialect.name == "sqlite":
+            query = SQLITE_LEAF_EVENTS.format(leaves=self.leaves, events=events)
+        else:
+            query = (
+                "SELECT l.notification_id, l.leaf_hash, l.prev_stream_leaf_hash, "  # noqa: S608
+                "e.originator_id::text, e.originator_version, e.topic, e.state "
+                f"FROM {self.leaves} l JOIN {events} e ON e.notification_id = l.notification_id "
+                "WHERE l.position >= %s AND l.position < %s ORDER BY l.position"
+            )
+        rows: list[LeafEventRow] = self._select_tuples(query, (start, stop))
+        return rows
+
+    def count_events(self, low: int, high: int) -> int:
+        """Stored events with notification ids in [low, high]."""
+        events = self.dialect.table(self.recorder.events_table_name)  # type: ignore[attr-defined]
+        if self.dialect.name == "sqlite":
+            query = SQLITE_COUNT_EVENTS.format(events=events)
+        else:
+            query = (
+                f"SELECT COUNT(*) FROM {events} "  # noqa: S608
+                "WHERE notification_id >= %s AND notification_id <= %s"
+            )
+        return int(self._select_tuples(query, (low, high))[0][0])
+
+    def last_leaf_position(self) -> int:
+        """The highest leaf position stored (-1: none)."""
+        query = f"SELECT MAX(position) FROM {self.leaves}"  # noqa: S608
+        found = self._select_tuples(query, ())[0][0]
+        return -1 if found is None else int(found)
+
+    def sqlite_file(self) -> tuple[str, str, str] | None:
+        """(database name, leaves table, events table) for another process to open the same
+        SQLite file; None on PostgreSQL or for an in-memory database."""
+        pool = getattr(getattr(self.recorder, "datastore", None), "pool", None)
+        if self.dialect.name != "sqlite" or pool is None or pool.is_sqlite_memory_mode:
+            return None
+        return str(pool.db_name), self.leaves, str(self.recorder.events_table_name)  # type: ignore[attr-defined]
 
     def _select_tuples(self, query: str, params: Sequence[Any]) -> list[Any]:
         # Plain tuples: the library's cursors build sqlite3.Row / dicts, costly per row at scale.
