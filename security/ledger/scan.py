@@ -219,11 +219,14 @@ def serve(requests: BinaryIO, replies: BinaryIO) -> None:
     """Answer (start, stop, cuts) requests with marshalled `Chunk` tuples (None: a mismatch;
     ("error", text): the check failed) until a None request or the end of input.
 
-    The first message names the store: (SQLite db name, leaves table, events table).
+    The first message names the store: (SQLite db name, leaves table, events table); "ready"
+    answers it once the store is open.
     """
     # marshal, not pickle: plain values only, between `verify` and the child it started.
     db_name, leaves, events = marshal.load(requests)  # noqa: S302
     source = SQLiteSource(db_name, leaves, events)
+    marshal.dump("ready", replies)
+    replies.flush()
     try:
         while True:
             try:

@@ -4,6 +4,7 @@ proof against a signed checkpoint offline with only the public key (`verify_proo
 
 from __future__ import annotations
 
+import bisect
 import marshal
 import os
 import subprocess
@@ -250,8 +251,8 @@ def _check_ranges(
     progress: Progress | None,
     helper_target: tuple[str, ...] | None,
 ) -> bool:
-    """The fast check: leaves in ranges of CHUNK, each checked on its own (`scan.check_range`),
-    by this process from the front and by a helper process from the back when there is one, then
+    """The fast check: leaves in ranges, each checked on its own (`scan.check_range`), by this
+    process and, when there is one, a helper process, each taking the next range when free; then
     stitched here in order: notification ids, per-stream chains across ranges, the tree.
 
     True: everything matches (as the sequential `_walk` would find), `edge` and `roots` are the
@@ -263,23 +264,24 @@ def _check_ranges(
     stitched = _Stitcher(store, edge, roots)
     helper = None if helper_target is None or len(work.ranges) < 2 else _Helper(helper_target, work)
     merged = 0
-    completed = False
     try:
-        while (index := work.take_front()) is not None:
-            found = check_range(store, *work.ranges[index], work.cuts[index])
-            work.results[index] = found
+        while (index := work.take()) is not None:
+            work.results[index] = check_range(store, *work.ranges[index], work.cuts[index])
             merged = stitched.add_ready(work, merged, progress)
             if merged < 0:
                 return False
-        completed = True
+        # Ranges the helper has not answered yet (at most two small ones) are checked here too,
+        # the one it would start next first, rather than waiting for a helper that may be slow.
+        for index in reversed(helper.owed() if helper is not None else []):
+            if work.results[index] is _TODO:
+                work.results[index] = check_range(store, *work.ranges[index], work.cuts[index])
     finally:
         if helper is not None:
-            # Waits for the ranges the helper is on, unless there is no point (or an exception).
-            helper.finish(kill=work.stopped or not completed)
+            helper.finish()
     if work.stopped:  # the helper found a mismatch
         return False
     for index, found in enumerate(work.results):
-        if found is _TODO:  # the helper stopped before checking it
+        if found is _TODO:  # the helper took it but stopped before answering
             work.results[index] = check_range(store, *work.ranges[index], work.cuts[index])
     merged = stitched.add_ready(work, merged, progress)
     return merged == len(work.ranges) and stitched.finish(last_id)
@@ -288,36 +290,42 @@ def _check_ranges(
 _TODO: Any = object()  # a range nobody has checked yet
 
 
+def _plan(size: int) -> list[tuple[int, int]]:
+    """Ranges of CHUNK leaves, the last 2 * CHUNK leaves or fewer in eighths so that both
+    processes finish at about the same time. Each range starts at a multiple of its length, a
+    power of two, so its perfect subtrees are the tree's."""
+    ranges = []
+    start = 0
+    while start < size:
+        step = CHUNK if size - start > 2 * CHUNK else max(1, CHUNK // 8)
+        ranges.append((start, min(size, start + step)))
+        start += step
+    return ranges
+
+
 class _Ranges:
-    """The ranges to check: this process takes them from the front, the helper from the back."""
+    """The ranges to check, handed out in order to whichever process is free."""
 
     def __init__(self, size: int, wanted: set[int]) -> None:
-        self.ranges = [(start, min(size, start + CHUNK)) for start in range(0, size, CHUNK)]
+        self.ranges = _plan(size)
         # Tree sizes wanted (checkpoints) as offsets into their range.
         self.cuts: list[list[int]] = [[] for _ in self.ranges]
+        starts = [start for start, _ in self.ranges]
         for tree_size in sorted(wanted):
             if 0 < tree_size <= size:
-                index = (tree_size - 1) // CHUNK
-                self.cuts[index].append(tree_size - self.ranges[index][0])
+                index = bisect.bisect_right(starts, tree_size - 1) - 1
+                self.cuts[index].append(tree_size - starts[index])
         self.results: list[Chunk | None] = [_TODO] * len(self.ranges)
-        self.front = 0
-        self.back = len(self.ranges)
+        self.taken = 0
         self.stopped = False
         self.lock = threading.Lock()
 
-    def take_front(self) -> int | None:
+    def take(self) -> int | None:
         with self.lock:
-            if self.stopped or self.front >= self.back:
+            if self.stopped or self.taken >= len(self.ranges):
                 return None
-            self.front += 1
-            return self.front - 1
-
-    def take_back(self) -> int | None:
-        with self.lock:
-            if self.stopped or self.front >= self.back:
-                return None
-            self.back -= 1
-            return self.back
+            self.taken += 1
+            return self.taken - 1
 
     def stop(self) -> None:
         with self.lock:
@@ -376,8 +384,8 @@ class _Stitcher:
 
 
 class _Helper:
-    """A second interpreter running scan.py on the same SQLite file, fed ranges from the back by
-    a thread of this process (which waits on pipes, so it hardly competes for the GIL).
+    """A second interpreter running scan.py on the same SQLite file, fed ranges by a thread of
+    this process (which mostly waits on pipes, so it hardly competes for the GIL).
 
     Any failure only ends the help: ranges it did not answer are checked by this process.
     """
@@ -388,66 +396,84 @@ class _Helper:
         self.process: subprocess.Popen[bytes] | None = None
         self.lock = threading.Lock()
         self.closing = False
+        self.waiting: deque[int] = deque()  # ranges asked for and not answered yet, in order
         self.thread = threading.Thread(target=self._run, name="verify-helper", daemon=True)
         self.thread.start()
 
-    def _run(self) -> None:
-        work = self.work
-        waiting: deque[int] = deque()
-        try:
-            with self.lock:
-                if self.closing:
-                    return
-                self.process = subprocess.Popen(  # noqa: S603 (this interpreter, a file of ours)
-                    [sys.executable, "-I", "-S", scan.__file__],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.DEVNULL,
-                )
-            requests, replies = self.process.stdin, self.process.stdout
-            assert requests is not None
-            assert replies is not None
-            marshal.dump(self.target, requests)
-            while True:
-                # Two ranges asked for at a time, so the helper never waits for this thread.
-                while len(waiting) < 2 and (index := work.take_back()) is not None:
-                    start, stop = work.ranges[index]
-                    marshal.dump((start, stop, work.cuts[index]), requests)
-                    waiting.append(index)
-                requests.flush()
-                if not waiting:
-                    return
-                reply = marshal.load(replies)  # noqa: S302 (plain values from our own child)
-                index = waiting.popleft()
-                if reply is None:
-                    work.results[index] = None
-                    work.stop()
-                elif not (isinstance(reply, tuple) and reply and reply[0] == "error"):
-                    work.results[index] = Chunk._make(reply)
-        except (OSError, EOFError, ValueError, TypeError):
-            return  # the helper is gone or answered nonsense: this process checks the rest
+    def owed(self) -> list[int]:
+        return list(self.waiting)
 
-    def finish(self, *, kill: bool) -> None:
+    def _run(self) -> None:
+        try:
+            self._serve()
+        except (OSError, EOFError, ValueError, TypeError):
+            pass  # the helper is gone or answered nonsense: this process checks the rest
+        finally:
+            self._reap()
+
+    def _serve(self) -> None:
+        work = self.work
+        with self.lock:
+            if self.closing:
+                return
+            self.process = subprocess.Popen(  # noqa: S603 (this interpreter, a file of ours)
+                [sys.executable, "-I", "-S", scan.__file__],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        requests, replies = self.process.stdin, self.process.stdout
+        assert requests is not None
+        assert replies is not None
+        marshal.dump(self.target, requests)
+        requests.flush()
+        # No range is taken before the helper has started and opened the store.
+        if marshal.load(replies) != "ready":  # noqa: S302 (plain values from our own child)
+            return
+        waiting = self.waiting
+        while True:
+            # Two ranges asked for at a time, so the helper never waits for this thread.
+            while len(waiting) < 2 and (index := work.take()) is not None:
+                start, stop = work.ranges[index]
+                marshal.dump((start, stop, work.cuts[index]), requests)
+                waiting.append(index)
+            requests.flush()
+            if not waiting:
+                return
+            reply = marshal.load(replies)  # noqa: S302
+            index = waiting[0]
+            if reply is None:
+                work.results[index] = None
+                work.stop()
+            elif isinstance(reply, tuple) and reply and reply[0] == "error":
+                return  # it cannot check ranges here: this process checks the rest
+            else:
+                work.results[index] = Chunk._make(reply)
+            waiting.popleft()
+
+    def _reap(self) -> None:
+        """In this thread, so `verify` need not wait for the helper to exit."""
         with self.lock:
             self.closing = True
             process = self.process
-        if process is not None and kill:
-            process.kill()
-        self.thread.join()
         if process is None:
             return
-        try:
-            if process.stdin is not None:
-                process.stdin.close()
-        except OSError:
-            pass
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+        for pipe in (process.stdin, process.stdout):
+            try:
+                if pipe is not None:
+                    pipe.close()
+            except OSError:
+                pass
+        process.wait()  # it exits at the end of its input (or was killed)
+
+    def finish(self) -> None:
+        """Stop the helper: whatever it was on is checked here or no longer needed."""
+        with self.lock:
+            self.closing = True
+            process = self.process
+        if process is not None and process.poll() is None:
+            process.kill()  # at once: its thread then reads the end of its output and stops
+        self.thread.join()
 
 
 def _walk(

@@ -742,9 +742,10 @@ def test_the_helper_process_checks_ranges_like_this_process(
     target = store.sqlite_file()
     assert target is not None
     work = verify_module._Ranges(29, {11, 25, 29})
-    helper = verify_module._Helper(target, work)  # takes every range: nobody takes the front
-    helper.finish(kill=False)
-    assert work.front == work.back == 0
+    helper = verify_module._Helper(target, work)  # takes every range: nobody else does
+    helper.thread.join()  # it stops when there is nothing left to take
+    helper.finish()
+    assert work.taken == len(work.ranges)
     expected = [check_range(store, *r, c) for r, c in zip(work.ranges, work.cuts, strict=True)]
     assert work.results == expected
 
@@ -758,7 +759,9 @@ def test_a_helper_that_fails_leaves_its_ranges_to_this_process(
     monkeypatch.setattr(verify_module, "CHUNK", 4)
     work = verify_module._Ranges(29, set())
     helper = verify_module._Helper((str(backend.sqlite_path), "no_such_table", "x"), work)
-    helper.finish(kill=False)
+    helper.thread.join()
+    helper.finish()
+    assert work.taken == 2  # it stops at the first error, leaving the rest
     assert all(found is verify_module._TODO for found in work.results)
     # And through verify_store: the same tree, checked here instead.
     real = LedgerStore.sqlite_file
