@@ -260,9 +260,15 @@ def _check_ranges(
     """
     if top >= size:
         return False  # leaves beyond the tree the state describes
-    work = _Ranges(size, wanted)
+    work = _Ranges(size, wanted, shared=helper_target is not None)
     stitched = _Stitcher(store, edge, roots)
-    helper = None if helper_target is None or len(work.ranges) < 2 else _Helper(helper_target, work)
+    if helper_target is None:  # one process, ranges in order
+        for done, (start, stop) in enumerate(work.ranges):
+            work.results[done] = check_range(store, start, stop, work.cuts[done])
+            if stitched.add_ready(work, done, progress) < 0:
+                return False
+        return stitched.finish(last_id)
+    helper = _Helper(helper_target, work)
     merged = 0
     try:
         while (index := work.take()) is not None:
@@ -290,14 +296,14 @@ def _check_ranges(
 _TODO: Any = object()  # a range nobody has checked yet
 
 
-def _plan(size: int) -> list[tuple[int, int]]:
-    """Ranges of CHUNK leaves, the last 2 * CHUNK leaves or fewer in eighths so that both
-    processes finish at about the same time. Each range starts at a multiple of its length, a
-    power of two, so its perfect subtrees are the tree's."""
+def _plan(size: int, *, shared: bool) -> list[tuple[int, int]]:
+    """Ranges of CHUNK leaves; when shared with a helper, the last 2 * CHUNK leaves or fewer in
+    eighths, so that both processes finish at about the same time. Each range starts at a
+    multiple of its length, a power of two, so its perfect subtrees are the tree's."""
     ranges = []
     start = 0
     while start < size:
-        step = CHUNK if size - start > 2 * CHUNK else max(1, CHUNK // 8)
+        step = CHUNK if not shared or size - start > 2 * CHUNK else max(1, CHUNK // 8)
         ranges.append((start, min(size, start + step)))
         start += step
     return ranges
@@ -306,8 +312,8 @@ def _plan(size: int) -> list[tuple[int, int]]:
 class _Ranges:
     """The ranges to check, handed out in order to whichever process is free."""
 
-    def __init__(self, size: int, wanted: set[int]) -> None:
-        self.ranges = _plan(size)
+    def __init__(self, size: int, wanted: set[int], *, shared: bool = False) -> None:
+        self.ranges = _plan(size, shared=shared)
         # Tree sizes wanted (checkpoints) as offsets into their range.
         self.cuts: list[list[int]] = [[] for _ in self.ranges]
         starts = [start for start, _ in self.ranges]
