@@ -65,8 +65,8 @@ class Source(Protocol):
     """Where a range's rows come from: the ledger store, or a worker's own SQLite connection."""
 
     def leaf_event_rows(self, start: int, stop: int) -> list[LeafEventRow]:
-        """Leaves at positions [start, stop) joined to their events by notification id (a leaf
-        without its event is left out), in position order."""
+        """Leaves at positions [start, stop) with their events (by notification id), in position
+        order; fewer rows than leaves when a leaf or its event is missing."""
         ...
 
     def count_events(self, low: int, high: int) -> int:

@@ -278,12 +278,11 @@ def _check_ranges(
                 return False
         # Ranges the helper has not answered yet (at most two small ones) are checked here too,
         # the one it would start next first, rather than waiting for a helper that may be slow.
-        for index in reversed(helper.owed() if helper is not None else []):
+        for index in reversed(helper.owed()):
             if work.results[index] is _TODO:
                 work.results[index] = check_range(store, *work.ranges[index], work.cuts[index])
     finally:
-        if helper is not None:
-            helper.finish()
+        helper.finish()
     if work.stopped:  # the helper found a mismatch
         return False
     for index, found in enumerate(work.results):
