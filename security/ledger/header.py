@@ -1,7 +1,8 @@
 """Read the key id and recorded time from the 43-byte plaintext header of a stored payload.
 
-Parses the layout documented in docs/design.md itself (as `leaf.prefixed_leaf_hash` slices it),
-so the ledger has one reading of the format; a test checks it against `security.envelope`.
+Parses the layout documented in docs/design.md itself (as `leaf.prefixed_leaf_hash` and
+`scan.check_range` slice it), so the ledger has one reading of the format; a test checks it
+against `security.envelope`.
 """
 
 from __future__ import annotations

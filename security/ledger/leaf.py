@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from security.ledger.header import read_payload_header
+from security.ledger.scan import LEAF_TAG as LEAF_TAG  # the encoding's parts live in scan.py
+from security.ledger.scan import leaf_prefix as leaf_prefix
+from security.ledger.scan import topic_field as topic_field
 
-LEAF_TAG = b"registry-ledger-leaf/1"
 _LEN = struct.Struct(">I")
 _INT64 = struct.Struct(">q")
 
@@ -99,17 +101,6 @@ _HEADER_V1 = b"PR\x01"
 _sha256 = hashlib.sha256
 
 
-def leaf_prefix(stream_id: str) -> bytes:
-    """0x00 || tag || field 1 (the stream id): the same for every leaf of a stream, so cached."""
-    sid = stream_id.encode()
-    return b"\x00" + LEAF_TAG + _LEN.pack(len(sid)) + sid
-
-
-def topic_field(topic: str) -> bytes:
-    tpc = topic.encode()
-    return _LEN.pack(len(tpc)) + tpc
-
-
 def fast_leaf_hash(
     stream_id: str, version: int, topic: str, state: bytes, prev: bytes | None
 ) -> bytes:
@@ -120,7 +111,8 @@ def fast_leaf_hash(
 def prefixed_leaf_hash(
     prefix: bytes, version: int, topic: bytes, state: bytes, prev: bytes | None
 ) -> bytes:
-    """The leaf hash from a cached `leaf_prefix` and `topic_field`: `verify`'s hot path.
+    """The leaf hash from a cached `leaf_prefix` and `topic_field` (verify's sequential walk;
+    its fast check, `scan.check_range`, inlines the same encoding).
 
     The header's recorded time is already an 8-byte big-endian int64, so it is sliced, not parsed.
     """

@@ -80,13 +80,21 @@ class CompactRange:
         hashes.append(value)
         self.size += 1
 
+    def append_subtree(self, level: int, value: bytes) -> None:
+        """Add a perfect subtree of 2**level leaves with root `value`; the size must be a
+        multiple of 2**level (then it is exactly `append` one level up)."""
+        if self.size & ((1 << level) - 1):
+            raise ValueError(f"a subtree of level {level} cannot start at leaf {self.size}")
+        index = self.size >> level
+        hashes = self.hashes
+        while index & 1:
+            value = node_hash(hashes.pop(), value)
+            index >>= 1
+        hashes.append(value)
+        self.size += 1 << level
+
     def root(self) -> bytes:
-        if not self.hashes:
-            return EMPTY_ROOT
-        value = self.hashes[-1]
-        for left in reversed(self.hashes[:-1]):
-            value = node_hash(left, value)
-        return value
+        return fold_subtrees(self.hashes)
 
     @classmethod
     def from_nodes(cls, size: int, fetch: NodeFetcher) -> CompactRange:
@@ -97,6 +105,16 @@ class CompactRange:
         edge.size = size
         edge.hashes = [found[node] for node in ids]
         return edge
+
+
+def fold_subtrees(hashes: Sequence[bytes]) -> bytes:
+    """The root of a tree from the roots of its perfect subtrees, largest (leftmost) first."""
+    if not hashes:
+        return EMPTY_ROOT
+    value = hashes[-1]
+    for left in reversed(hashes[:-1]):
+        value = node_hash(left, value)
+    return value
 
 
 def perfect_subtrees(start: int, end: int) -> list[NodeId]:

@@ -18,6 +18,8 @@ from eventsourcing.utils import Environment
 
 from security.ledger.leaf import Leaf
 from security.ledger.merkle import NodeId
+from security.ledger.scan import SQLITE_COUNT_EVENTS, SQLITE_LEAF_EVENTS, LeafEventRow
+from security.ledger.scan import canonical_stream_id as canonical_stream_id  # re-exported
 
 DEFAULT_APPLICATION_NAME = "PartnershipRegistry"
 
@@ -27,13 +29,6 @@ class LedgerStoreError(Exception):
 
 
 EventRow = tuple[int, str, int, str, bytes]  # notification id, stream id, version, topic, state
-
-
-def canonical_stream_id(text: str) -> str:
-    """SQLite keeps UUID stream ids as 32 hex digits; leaves commit to the hyphenated form."""
-    if len(text) == 32:
-        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
-    return text
 
 
 class Cursor(Protocol):
@@ -368,6 +363,67 @@ class LedgerStore:
             "WHERE position >= %s ORDER BY position LIMIT %s"
         )
         return self._select_tuples(query, (from_position, limit))
+
+    def leaf_event_rows(self, start: int, stop: int) -> list[LeafEventRow]:
+        """Leaves at positions [start, stop) with their events, in position order: (notification
+        id, leaf hash, prev_stream_leaf_hash, stream id, version, topic, state). `verify`'s read
+        per range. Fewer rows than leaves when something is off: on SQLite a leaf whose event is
+        gone is left out; on PostgreSQL the rows stop where the leaves and the events stored from
+        the first leaf's event on no longer pair up (nothing at all when a leaf is missing).
+        """
+        events = self.dialect.table(self.recorder.events_table_name)  # type: ignore[attr-defined]
+        if self.dialect.name == "sqlite":
+            query = SQLITE_LEAF_EVENTS.format(leaves=self.leaves, events=events)
+            rows: list[LeafEventRow] = self._select_tuples(query, (start, stop))
+            return rows
+        # Two reads walking the indexes: without statistics on the tables PostgreSQL plans a
+        # join of the two (or an upper bound) as bitmap scans and a sort of every wide row.
+        leaves = self._select_tuples(
+            f"SELECT position, notification_id, leaf_hash, prev_stream_leaf_hash "  # noqa: S608
+            f"FROM {self.leaves} WHERE position >= %s ORDER BY position LIMIT %s",
+            (start, stop - start),
+        )
+        if not leaves or leaves[-1][0] != stop - 1:  # n unique positions from start: all there
+            return []
+        stored = self._select_tuples(
+            "SELECT notification_id, originator_id::text, originator_version, topic, state "  # noqa: S608
+            f"FROM {events} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s",
+            (leaves[0][1], len(leaves)),
+        )
+        rows = []
+        for (_, nid, leaf_hash, prev), (event_nid, sid, version, topic, state) in zip(
+            leaves, stored, strict=False
+        ):
+            if nid != event_nid:
+                break
+            rows.append((nid, leaf_hash, prev, sid, version, topic, state))
+        return rows
+
+    def count_events(self, low: int, high: int) -> int:
+        """Stored events with notification ids in [low, high]."""
+        events = self.dialect.table(self.recorder.events_table_name)  # type: ignore[attr-defined]
+        if self.dialect.name == "sqlite":
+            query = SQLITE_COUNT_EVENTS.format(events=events)
+        else:
+            query = (
+                f"SELECT COUNT(*) FROM {events} "  # noqa: S608
+                "WHERE notification_id >= %s AND notification_id <= %s"
+            )
+        return int(self._select_tuples(query, (low, high))[0][0])
+
+    def last_leaf_position(self) -> int:
+        """The highest leaf position stored (-1: none)."""
+        query = f"SELECT MAX(position) FROM {self.leaves}"  # noqa: S608
+        found = self._select_tuples(query, ())[0][0]
+        return -1 if found is None else int(found)
+
+    def sqlite_file(self) -> tuple[str, str, str] | None:
+        """(database name, leaves table, events table) for another process to open the same
+        SQLite file; None on PostgreSQL or for an in-memory database."""
+        pool = getattr(getattr(self.recorder, "datastore", None), "pool", None)
+        if self.dialect.name != "sqlite" or pool is None or pool.is_sqlite_memory_mode:
+            return None
+        return str(pool.db_name), self.leaves, str(self.recorder.events_table_name)  # type: ignore[attr-defined]
 
     def _select_tuples(self, query: str, params: Sequence[Any]) -> list[Any]:
         # Plain tuples: the library's cursors build sqlite3.Row / dicts, costly per row at scale.

@@ -4,16 +4,29 @@ proof against a signed checkpoint offline with only the public key (`verify_proo
 
 from __future__ import annotations
 
-import hashlib
-import struct
+import bisect
+import marshal
+import os
+import subprocess
+import sys
+import threading
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from security.ledger import scan
 from security.ledger.checkpoint import CheckpointError, parse_checkpoint, verify_checkpoint
-from security.ledger.leaf import leaf_for_event, leaf_prefix, topic_field
-from security.ledger.merkle import CompactRange, tree_head, verify_consistency, verify_inclusion
+from security.ledger.leaf import leaf_for_event, leaf_prefix, prefixed_leaf_hash, topic_field
+from security.ledger.merkle import (
+    CompactRange,
+    fold_subtrees,
+    tree_head,
+    verify_consistency,
+    verify_inclusion,
+)
 from security.ledger.proofs import ConsistencyProof, ProofFormatError, parse_proof
+from security.ledger.scan import Chunk, check_range
 from security.ledger.store import (
     DEFAULT_APPLICATION_NAME,
     LedgerStore,
@@ -22,7 +35,11 @@ from security.ledger.store import (
 )
 
 Progress = Callable[[int, int], None]  # (leaves checked so far, leaves in the tree)
-PAGE = 5000
+CHUNK = 4096
+"""Leaves per range of the fast check: a power of two, so the ranges' perfect subtrees combine."""
+PARALLEL_FROM = 4 * CHUNK
+"""Fewest leaves for which a helper process pays (it takes about 20 ms to start)."""
+PAGE = 5000  # rows per read of the sequential walk
 
 
 @dataclass(frozen=True)
@@ -103,13 +120,18 @@ def verify_store(
     *,
     public_key: str | bytes | None = None,
     application_name: str = DEFAULT_APPLICATION_NAME,
+    parallel: bool | None = None,
 ) -> VerificationResult:
     """Recompute every leaf and the tree from the raw stored events and compare with the ledger,
     its stored checkpoints and (if given) an exported checkpoint, signature-checked when a public
-    key is given."""
+    key is given.
+
+    `parallel`: check ranges of a SQLite file in a second process too (None: when the store is
+    large enough and a second CPU is there; True: whenever the store is a SQLite file).
+    """
     store = LedgerStore(env, application_name=application_name)
     try:
-        return _verify(store, checkpoint, progress, public_key)
+        return _verify(store, checkpoint, progress, public_key, parallel)
     finally:
         store.close()
 
@@ -119,7 +141,14 @@ def _verify(
     checkpoint_text: str | None,
     progress: Progress | None,
     public_key: str | bytes | None,
+    parallel: bool | None,
 ) -> VerificationResult:
+    # What vouches for tree sizes is read before the size: an integrator commits leaves together
+    # with the state and signs checkpoints after, so whatever it adds between these reads belongs
+    # to a tree no larger than the size read, never "beyond" it (a verify beside a running
+    # integrator reported tampering when the state was read first).
+    stored_checkpoints = store.checkpoints()
+    top = store.last_leaf_position()
     size, last_id = store.integration_state()
     notes: list[str] = []
     exported = None
@@ -132,7 +161,6 @@ def _verify(
                 exported = verify_checkpoint(checkpoint_text, public_key)
         except CheckpointError as error:
             return VerificationResult(False, size, b"", problem=f"exported checkpoint: {error}")
-    stored_checkpoints = store.checkpoints()
     wanted = {c.tree_size for c in stored_checkpoints}
     if exported is not None:
         wanted.add(exported.tree_size)
@@ -140,14 +168,18 @@ def _verify(
     edge = CompactRange()
     if 0 in wanted:
         roots[0] = edge.root()
-    position = 0
     try:
-        position = _walk(store, last_id, size, edge, wanted, roots, progress)
+        helper = _helper_target(store, size, parallel)
+        if not _check_ranges(store, size, last_id, top, edge, wanted, roots, progress, helper):
+            # Something does not match: walk again, in order, to name the first bad event.
+            edge = CompactRange()
+            roots = {0: edge.root()} if 0 in wanted else {}
+            position = _walk(store, last_id, size, edge, wanted, roots, progress)
+            if position != size:
+                raise _TamperFoundError(
+                    position, None, f"ledger state says {size} leaves but {position} exist"
+                )
         root = edge.root()
-        if position != size:
-            raise _TamperFoundError(
-                position, None, f"ledger state says {size} leaves but {position} exist"
-            )
         if size and root != tree_head(size, store.fetch_nodes):
             raise _TamperFoundError(
                 None, None, "stored tree nodes disagree with the leaves (proofs would lie)"
@@ -190,6 +222,265 @@ def _compare(
         )
 
 
+def _helper_target(store: LedgerStore, size: int, parallel: bool | None) -> tuple[str, ...] | None:
+    """What a helper process opens, when one is worth starting."""
+    if parallel is False or not sys.executable:
+        return None
+    target = store.sqlite_file()
+    if target is None:  # PostgreSQL, where the server does a good part of the work anyway
+        return None
+    if parallel is None and (size < PARALLEL_FROM or _cpus() < 2):
+        return None
+    return target
+
+
+def _cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _check_ranges(
+    store: LedgerStore,
+    size: int,
+    last_id: int,
+    top: int,
+    edge: CompactRange,
+    wanted: set[int],
+    roots: dict[int, bytes],
+    progress: Progress | None,
+    helper_target: tuple[str, ...] | None,
+) -> bool:
+    """The fast check: leaves in ranges, each checked on its own (`scan.check_range`), by this
+    process and, when there is one, a helper process, each taking the next range when free; then
+    stitched here in order: notification ids, per-stream chains across ranges, the tree.
+
+    True: everything matches (as the sequential `_walk` would find), `edge` and `roots` are the
+    tree. False: something does not; the caller walks sequentially to explain it.
+    """
+    if top >= size:
+        return False  # leaves beyond the tree the state describes
+    work = _Ranges(size, wanted, shared=helper_target is not None)
+    stitched = _Stitcher(store, edge, roots)
+    if helper_target is None:  # one process, ranges in order
+        for done, (start, stop) in enumerate(work.ranges):
+            work.results[done] = check_range(store, start, stop, work.cuts[done])
+            if stitched.add_ready(work, done, progress) < 0:
+                return False
+        return stitched.finish(last_id)
+    helper = _Helper(helper_target, work)
+    merged = 0
+    try:
+        while (index := work.take()) is not None:
+            work.results[index] = check_range(store, *work.ranges[index], work.cuts[index])
+            merged = stitched.add_ready(work, merged, progress)
+            if merged < 0:
+                return False
+        # Ranges the helper has not answered yet (at most two small ones) are checked here too,
+        # the one it would start next first, rather than waiting for a helper that may be slow.
+        for index in reversed(helper.owed()):
+            if work.results[index] is _TODO:
+                work.results[index] = check_range(store, *work.ranges[index], work.cuts[index])
+    finally:
+        helper.finish()
+    if work.stopped:  # the helper found a mismatch
+        return False
+    for index, found in enumerate(work.results):
+        if found is _TODO:  # the helper took it but stopped before answering
+            work.results[index] = check_range(store, *work.ranges[index], work.cuts[index])
+    merged = stitched.add_ready(work, merged, progress)
+    return merged == len(work.ranges) and stitched.finish(last_id)
+
+
+_TODO: Any = object()  # a range nobody has checked yet
+
+
+def _plan(size: int, *, shared: bool) -> list[tuple[int, int]]:
+    """Ranges of CHUNK leaves; when shared with a helper, the last 2 * CHUNK leaves or fewer in
+    eighths, so that both processes finish at about the same time. Each range starts at a
+    multiple of its length, a power of two, so its perfect subtrees are the tree's."""
+    ranges = []
+    start = 0
+    while start < size:
+        step = CHUNK if not shared or size - start > 2 * CHUNK else max(1, CHUNK // 8)
+        ranges.append((start, min(size, start + step)))
+        start += step
+    return ranges
+
+
+class _Ranges:
+    """The ranges to check, handed out in order to whichever process is free."""
+
+    def __init__(self, size: int, wanted: set[int], *, shared: bool = False) -> None:
+        self.ranges = _plan(size, shared=shared)
+        # Tree sizes wanted (checkpoints) as offsets into their range.
+        self.cuts: list[list[int]] = [[] for _ in self.ranges]
+        starts = [start for start, _ in self.ranges]
+        for tree_size in sorted(wanted):
+            if 0 < tree_size <= size:
+                index = bisect.bisect_right(starts, tree_size - 1) - 1
+                self.cuts[index].append(tree_size - starts[index])
+        self.results: list[Chunk | None] = [_TODO] * len(self.ranges)
+        self.taken = 0
+        self.stopped = False
+        self.lock = threading.Lock()
+
+    def take(self) -> int | None:
+        with self.lock:
+            if self.stopped or self.taken >= len(self.ranges):
+                return None
+            self.taken += 1
+            return self.taken - 1
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopped = True
+
+
+class _Stitcher:
+    """Joins checked ranges in order into one tree and checks what spans ranges."""
+
+    def __init__(self, store: LedgerStore, edge: CompactRange, roots: dict[int, bytes]) -> None:
+        self.store = store
+        self.edge = edge
+        self.roots = roots
+        self.last_nid = 0  # notification ids start at 1: nothing below may be skipped either
+        self.heads: dict[str, bytes] = {}  # stream -> its last leaf hash so far
+
+    def add_ready(self, work: _Ranges, merged: int, progress: Progress | None) -> int:
+        """Stitch the checked ranges from `merged` on, up to the first unchecked one; how many
+        are stitched now (-1: a mismatch)."""
+        while merged < len(work.ranges) and work.results[merged] is not _TODO:
+            found = work.results[merged]
+            if found is None or not self.add(work.ranges[merged][0], found):
+                work.stop()
+                return -1
+            merged += 1
+            if progress is not None:
+                progress(self.edge.size, work.ranges[-1][1])
+        return merged
+
+    def add(self, start: int, chunk: Chunk) -> bool:
+        first_nid, last_nid, entries, exits, nodes, cuts = chunk
+        if first_nid <= self.last_nid:
+            return False  # not in notification order
+        if first_nid > self.last_nid + 1 and self.store.count_events(
+            self.last_nid + 1, first_nid - 1
+        ):
+            return False  # an event stored between two ranges was never integrated
+        heads = self.heads
+        for stream, claimed in entries.items():
+            if heads.get(stream) != claimed:
+                return False  # a stream's first leaf here does not chain to its last before
+        heads.update(exits)
+        edge = self.edge
+        for offset, subtrees in sorted(cuts.items()):
+            self.roots[start + offset] = fold_subtrees([*edge.hashes, *subtrees])
+        for level, value in nodes:
+            edge.append_subtree(level, value)
+        self.last_nid = last_nid
+        return True
+
+    def finish(self, last_id: int) -> bool:
+        """After the last range: no event up to the last integrated id was left out."""
+        if self.last_nid > last_id:
+            return False
+        return self.last_nid == last_id or not self.store.count_events(self.last_nid + 1, last_id)
+
+
+class _Helper:
+    """A second interpreter running scan.py on the same SQLite file, fed ranges by a thread of
+    this process (which mostly waits on pipes, so it hardly competes for the GIL).
+
+    Any failure only ends the help: ranges it did not answer are checked by this process.
+    """
+
+    def __init__(self, target: tuple[str, ...], work: _Ranges) -> None:
+        self.target = target
+        self.work = work
+        self.process: subprocess.Popen[bytes] | None = None
+        self.lock = threading.Lock()
+        self.closing = False
+        self.waiting: deque[int] = deque()  # ranges asked for and not answered yet, in order
+        self.thread = threading.Thread(target=self._run, name="verify-helper", daemon=True)
+        self.thread.start()
+
+    def owed(self) -> list[int]:
+        return list(self.waiting)
+
+    def _run(self) -> None:
+        try:
+            self._serve()
+        except (OSError, EOFError, ValueError, TypeError):
+            pass  # the helper is gone or answered nonsense: this process checks the rest
+        finally:
+            self._reap()
+
+    def _serve(self) -> None:
+        work = self.work
+        with self.lock:
+            if self.closing:
+                return
+            self.process = subprocess.Popen(  # noqa: S603 (this interpreter, a file of ours)
+                [sys.executable, "-I", "-S", scan.__file__],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        requests, replies = self.process.stdin, self.process.stdout
+        assert requests is not None
+        assert replies is not None
+        marshal.dump(self.target, requests)
+        requests.flush()
+        # No range is taken before the helper has started and opened the store.
+        if marshal.load(replies) != "ready":  # noqa: S302 (plain values from our own child)
+            return
+        waiting = self.waiting
+        while True:
+            # Two ranges asked for at a time, so the helper never waits for this thread.
+            while len(waiting) < 2 and (index := work.take()) is not None:
+                start, stop = work.ranges[index]
+                marshal.dump((start, stop, work.cuts[index]), requests)
+                waiting.append(index)
+            requests.flush()
+            if not waiting:
+                return
+            reply = marshal.load(replies)  # noqa: S302
+            index = waiting[0]
+            if reply is None:
+                work.results[index] = None
+                work.stop()
+            elif isinstance(reply, tuple) and reply and reply[0] == "error":
+                return  # it cannot check ranges here: this process checks the rest
+            else:
+                work.results[index] = Chunk._make(reply)
+            waiting.popleft()
+
+    def _reap(self) -> None:
+        """In this thread, so `verify` need not wait for the helper to exit."""
+        with self.lock:
+            self.closing = True
+            process = self.process
+        if process is None:
+            return
+        for pipe in (process.stdin, process.stdout):
+            try:
+                if pipe is not None:
+                    pipe.close()
+            except OSError:
+                pass
+        process.wait()  # it exits at the end of its input (or was killed)
+
+    def finish(self) -> None:
+        """Stop the helper: whatever it was on is checked here or no longer needed."""
+        with self.lock:
+            self.closing = True
+            process = self.process
+        if process is not None and process.poll() is None:
+            process.kill()  # at once: its thread then reads the end of its output and stops
+        self.thread.join()
+
+
 def _walk(
     store: LedgerStore,
     last_id: int,
@@ -201,19 +492,12 @@ def _walk(
 ) -> int:
     """Pair the n-th stored event with leaf n, page by page, and recompute each leaf hash.
 
-    Kept tight on purpose (local names, tuples, no objects per event): this is `verify`'s cost.
+    The sequential walk, run when the fast check finds a mismatch: it stops at the first bad
+    leaf and says why (`_diagnose`, `_misaligned`).
     """
     position = 0
     after = 0
-    # Everything below is inlined by hand (leaf encoding as in leaf.prefixed_leaf_hash, the
-    # compact-range append as in merkle.CompactRange.append_fast): each call saved is ~5% here.
-    sha256 = hashlib.sha256
-    pack_version = struct.Struct(">q").pack
-    l0, l8, l16, l32 = (n.to_bytes(4, "big") for n in (0, 8, 16, 32))  # field lengths
-    no_header = l0 + l0
-    join = b"".join  # one allocation per leaf instead of one per "+"
-    stack = edge.hashes
-    # raw stream id -> [canonical id, leaf prefix + version length, last hash]
+    # raw stream id -> [canonical id, leaf prefix, last hash]
     streams: dict[str, list[Any]] = {}
     topics: dict[str, bytes] = {}
     checkpoints = sorted(wanted)
@@ -224,58 +508,33 @@ def _walk(
         events = store.event_rows(after, last_id, PAGE)
         leaves = store.leaf_hash_rows(position, PAGE)
         if not events and not leaves:
-            edge.size = position
             return position
         for (nid, sid, version, topic, state), (at, leaf_nid, stored_hash) in zip(
             events, leaves, strict=False
         ):
             if at != position or nid != leaf_nid:
-                edge.size = position
                 raise _misaligned(store, position, (nid, sid, version), at, leaf_nid)
             stream = streams.get(sid)
             if stream is None:
                 canonical = canonical_stream_id(sid)
-                stream = streams[sid] = [canonical, leaf_prefix(canonical) + l8, None]
+                stream = streams[sid] = [canonical, leaf_prefix(canonical), None]
             topic_bytes = topics.get(topic)
             if topic_bytes is None:
                 topic_bytes = topics[topic] = topic_field(topic)
             prev = stream[2]
-            if len(state) >= 43 and state[:3] == b"PR\x01":
-                header = l8 + state[23:31] + l16 + state[3:19]
-            else:
-                header = no_header
-            value = sha256(
-                join(
-                    (
-                        stream[1],
-                        pack_version(version),
-                        topic_bytes,
-                        header,
-                        l32,
-                        sha256(state).digest(),
-                        l32 + prev if prev else l0,
-                    )
-                )
-            ).digest()
+            value = prefixed_leaf_hash(stream[1], version, topic_bytes, state, prev)
             if value != stored_hash:
-                edge.size = position
                 event = (nid, stream[0], version, topic, bytes(state))
                 stored = store.find_leaf(position=position)
                 assert stored is not None
                 ref = EventRef(stream[0], version, nid)
                 raise _TamperFoundError(position, ref, _diagnose(stored, event, prev))
             stream[2] = value
-            n = position
-            while n & 1:
-                value = sha256(b"\x01" + stack.pop() + value).digest()
-                n >>= 1
-            stack.append(value)
+            edge.append_fast(value)
             position += 1
             if position == next_wanted:
-                edge.size = position
                 roots[position] = edge.root()
                 next_wanted = checkpoints.pop(0) if checkpoints else -1
-        edge.size = position
         if len(events) > len(leaves):
             nid, sid, version = events[len(leaves)][:3]
             raise _TamperFoundError(position, EventRef(str(sid), version, nid), _NEVER_INTEGRATED)

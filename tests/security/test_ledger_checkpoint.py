@@ -24,8 +24,9 @@ from security.ledger.checkpoint import (
 )
 from security.ledger.header import read_payload_header
 from security.ledger.leaf import fast_leaf_hash, leaf_for_event
-from security.ledger.merkle import MemoryTree
+from security.ledger.merkle import MemoryTree, fold_subtrees
 from security.ledger.proofs import parse_proof, to_json
+from security.ledger.scan import LeafEventRow, check_range
 from security.ledger.verify import verify_proof
 
 ROOT = hashlib.sha256(b"root").digest()
@@ -168,6 +169,52 @@ def test_the_fast_leaf_hash_equals_the_documented_encoding() -> None:
             assert (
                 fast_leaf_hash(stream, 4, "domain.events:Decided", state, before) == leaf.leaf_hash
             )
+
+
+class Rows:
+    """A source for `check_range`: rows by position, every notification id stored."""
+
+    def __init__(self, rows: list[LeafEventRow]) -> None:
+        self.rows = rows
+
+    def leaf_event_rows(self, start: int, stop: int) -> list[LeafEventRow]:
+        return self.rows[start:stop]
+
+    def count_events(self, low: int, high: int) -> int:
+        return high - low + 1
+
+
+def test_the_range_check_recomputes_the_documented_leaves_and_their_subtrees() -> None:
+    streams = [uuid.uuid4().hex, str(uuid.uuid4())]  # as SQLite and PostgreSQL give them
+    states = [envelope_like(uuid.uuid4(), 5), b"plain bytes", b"", b"PR\x01 but too short"]
+    rows: list[LeafEventRow] = []
+    heads: dict[str, bytes] = {}
+    tree = MemoryTree()
+    for n in range(8):
+        sid, state, version = streams[n % 2], states[n % 4], n // 2 + 1
+        leaf = leaf_for_event(str(uuid.UUID(sid)), version, "a:B", state, heads.get(sid))
+        rows.append((n + 1, leaf.leaf_hash, heads.get(sid), sid, version, "a:B", state))
+        heads[sid] = leaf.leaf_hash
+        tree.append_leaf_hash(leaf.leaf_hash)
+    whole = check_range(Rows(rows), 0, 8, [3, 8])
+    assert whole is not None
+    assert (whole.first_nid, whole.last_nid) == (1, 8)
+    assert whole.nodes == [(3, tree.root(8))]
+    assert fold_subtrees(whole.cuts[3]) == tree.root(3)
+    assert fold_subtrees(whole.cuts[8]) == tree.root(8)
+    assert whole.entries == {streams[0]: None, streams[1]: None}
+    assert whole.exits == heads
+    # A range starting mid-stream takes the prev hash each stream's first leaf there claims.
+    tail = check_range(Rows(rows), 4, 7, [])
+    assert tail is not None
+    assert tail.entries == {streams[0]: rows[2][1], streams[1]: rows[3][1]}
+    assert tail.nodes == [(1, tree.nodes[(1, 2)]), (0, rows[6][1])]
+    # Anything else does not match.
+    changed = [*rows[:5], (*rows[5][:6], rows[5][6] + b"!"), *rows[6:]]
+    assert check_range(Rows(changed), 0, 8, []) is None
+    reordered = [rows[1], rows[0], *rows[2:]]
+    assert check_range(Rows(reordered), 0, 8, []) is None
+    assert check_range(Rows(rows[:7]), 0, 8, []) is None
 
 
 def test_the_leaf_encoding_is_unambiguous_across_field_boundaries() -> None:

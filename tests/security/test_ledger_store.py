@@ -15,11 +15,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
+from security.ledger import verify as verify_module
 from security.ledger.checkpoint import CheckpointSigner
 from security.ledger.leaf import fast_leaf_hash, leaf_for_event
 from security.ledger.ledger import AuditLedger, EventNotInLedgerError
 from security.ledger.merkle import ProofError
 from security.ledger.proofs import to_json
+from security.ledger.scan import check_range
+from security.ledger.store import LedgerStore
 from security.ledger.verify import verify_proof, verify_store
 from tests.backends import POSTGRES_URL, Backend
 
@@ -545,3 +548,226 @@ def test_an_event_written_after_the_checkpoint_is_proved_once_a_new_checkpoint_c
     assert latest is not None
     assert proof.tree_size == latest.tree_size == 2
     assert verify_proof(signer.verifier_key(), latest.note, to_json(proof)).ok
+
+
+# verify's fast check: ranges checked on their own, a helper process, stitched in order ---------
+
+
+def verify_sequentially(backend: Backend, *args: Any, **kwargs: Any) -> Any:
+    """verify_store with the fast check switched off: the sequential walk decides alone."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(verify_module, "_check_ranges", lambda *_args, **_kwargs: False)
+        return verify_store(app_env(backend), *args, application_name=APP, **kwargs)
+
+
+def integrate_in_steps(app: Notebooks, ledger: AuditLedger) -> None:
+    """29 events over 4 streams, integrated in 4 rounds: checkpoints at odd sizes."""
+    ids = write_events(app, streams=4, notes=1)  # 8
+    ledger.integrate()
+    for book_id in ids[:3]:
+        found: Notebook = app.repository.get(book_id)
+        found.note("more")
+        app.save(found)  # 11
+    ledger.integrate()
+    write_events(app, streams=2, notes=6)  # 25
+    ledger.integrate()
+    write_events(app, streams=1, notes=3)  # 29
+    ledger.integrate()
+
+
+@pytest.mark.parametrize("chunk", [1, 4, 8, 4096])
+@pytest.mark.parametrize("parallel", [False, True], ids=["one process", "with a helper"])
+def test_ranges_checked_apart_and_stitched_give_the_tree_of_one_walk(
+    backend: Backend,
+    app: Notebooks,
+    ledger: AuditLedger,
+    signer: CheckpointSigner,
+    monkeypatch: pytest.MonkeyPatch,
+    chunk: int,
+    parallel: bool,
+) -> None:
+    integrate_in_steps(app, ledger)
+    checkpoints = [c.tree_size for c in ledger.checkpoints()]
+    assert checkpoints == [8, 11, 25, 29]
+    exported = ledger.checkpoints()[1].note  # an older exported checkpoint, at size 11
+    monkeypatch.setattr(verify_module, "CHUNK", chunk)
+
+    def no_walk(*_args: Any, **_kwargs: Any) -> int:
+        raise AssertionError("the fast check found a mismatch in an untouched store")
+
+    monkeypatch.setattr(verify_module, "_walk", no_walk)
+    seen: list[tuple[int, int]] = []
+    result = verify_store(
+        app_env(backend),
+        exported,
+        lambda done, total: seen.append((done, total)),
+        public_key=signer.verifier_key(),
+        application_name=APP,
+        parallel=parallel,
+    )
+    assert result.ok, result.summary()
+    assert (result.tree_size, result.root_hash) == (29, ledger.root())
+    assert seen[-1] == (29, 29)
+
+
+@pytest.mark.parametrize("tamper", list(TAMPERING), ids=list(TAMPERING))
+@pytest.mark.parametrize("parallel", [False, True], ids=["one process", "with a helper"])
+def test_the_fast_check_reports_tampering_exactly_as_the_sequential_walk(
+    backend: Backend,
+    app: Notebooks,
+    ledger: AuditLedger,
+    signer: CheckpointSigner,
+    monkeypatch: pytest.MonkeyPatch,
+    tamper: str,
+    parallel: bool,
+) -> None:
+    write_events(app)
+    ledger.integrate()
+    exported = ledger.checkpoint().note
+    damage, expected = TAMPERING[tamper]
+    damage(backend)
+    monkeypatch.setattr(verify_module, "CHUNK", 4)  # the damage lies inside and across ranges
+    key = signer.verifier_key()
+    result = verify_store(
+        app_env(backend), exported, public_key=key, application_name=APP, parallel=parallel
+    )
+    reference = verify_sequentially(backend, exported, public_key=key)
+    assert not result.ok
+    assert expected in (result.problem or ""), result.summary()
+    assert result == reference
+
+
+def test_a_ledger_row_rewritten_as_the_last_of_its_stream_in_a_range_breaks_the_chain(
+    backend: Backend, app: Notebooks, ledger: AuditLedger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rewritten leaf matches its event; the stream's next leaf, in the next range, claims
+    the old hash: only the stitching between ranges can see it."""
+    write_events(app, streams=2, notes=3)  # streams alternate: positions 0 2 4 6 and 1 3 5 7
+    ledger.integrate()
+    monkeypatch.setattr(verify_module, "CHUNK", 4)
+    ids = event_ids(backend)
+    target = ids[2]  # position 2: stream 0's last leaf in range [0, 4), its next is at 4
+    change_state_and_fix_its_leaf(backend, target)
+    result = verify_store(app_env(backend), application_name=APP)
+    assert not result.ok
+    assert "chain broken" in (result.problem or ""), result.summary()
+    assert result.bad_position == 4
+    assert result == verify_sequentially(backend)
+
+
+def change_state_and_fix_its_leaf(backend: Backend, notification_id: int) -> None:
+    state = bytearray(state_of(backend, notification_id))
+    state[-3] ^= 0x01
+    set_state(backend, notification_id, bytes(state))
+    leaves = ledger_table(backend, "leaves")
+    row = run(
+        backend,
+        "SELECT stream_id, version, topic, prev_stream_leaf_hash, position "
+        f"FROM {leaves} WHERE notification_id = ?",
+        notification_id,
+    )[0]
+    prev = None if row[3] is None else bytes(row[3])
+    leaf = leaf_for_event(
+        str(row[0]), int(row[1]), str(row[2]), state_of(backend, notification_id), prev
+    )
+    run(
+        backend,
+        f"UPDATE {leaves} SET payload_sha256 = ?, leaf_hash = ? WHERE position = ?",
+        leaf.payload_sha256,
+        leaf.leaf_hash,
+        int(row[4]),
+    )
+
+
+def test_a_state_row_rewound_behind_its_leaves_is_reported(
+    backend: Backend, app: Notebooks, ledger: AuditLedger
+) -> None:
+    write_events(app)
+    ledger.integrate()
+    ids = event_ids(backend)
+    run(
+        backend,
+        f"UPDATE {ledger_table(backend, 'state')} SET tree_size = ?, last_notification_id = ?",
+        20,
+        ids[19],
+    )
+    result = verify_store(app_env(backend), application_name=APP)
+    assert not result.ok
+    assert result == verify_sequentially(backend)
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_an_integration_while_verify_reads_is_not_mistaken_for_tampering(
+    backend: Backend,
+    app: Notebooks,
+    ledger: AuditLedger,
+    signer: CheckpointSigner,
+    monkeypatch: pytest.MonkeyPatch,
+    when: str,
+) -> None:
+    """A verify beside a running integrator: new leaves and a new checkpoint are committed just
+    before or just after verify reads the tree size."""
+    write_events(app, notes=2)
+    ledger.integrate()
+    write_events(app, notes=2)  # not integrated yet
+    read_state = LedgerStore.integration_state
+    integrated: list[int] = []
+
+    def integrating(store: LedgerStore, cursor: Any = None) -> tuple[int, int]:
+        if store is ledger.store or integrated:
+            return read_state(store, cursor)
+        if when == "before":
+            integrated.append(ledger.integrate())
+            return read_state(store, cursor)
+        found = read_state(store, cursor)
+        integrated.append(ledger.integrate())
+        return found
+
+    monkeypatch.setattr(LedgerStore, "integration_state", integrating)
+    result = verify_store(app_env(backend), application_name=APP)
+    assert integrated == [24]
+    assert result.ok, result.summary()
+    assert result.tree_size == (24 if when == "before" else 12)
+    assert result.pending == (0 if when == "before" else 12)
+
+
+def test_the_helper_process_checks_ranges_like_this_process(
+    backend: Backend, app: Notebooks, ledger: AuditLedger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if backend.sqlite_path is None:
+        pytest.skip("the helper reads SQLite files")
+    integrate_in_steps(app, ledger)
+    monkeypatch.setattr(verify_module, "CHUNK", 4)
+    store = ledger.store
+    target = store.sqlite_file()
+    assert target is not None
+    work = verify_module._Ranges(29, {11, 25, 29})
+    helper = verify_module._Helper(target, work)  # takes every range: nobody else does
+    helper.thread.join()  # it stops when there is nothing left to take
+    helper.finish()
+    assert work.taken == len(work.ranges)
+    expected = [check_range(store, *r, c) for r, c in zip(work.ranges, work.cuts, strict=True)]
+    assert work.results == expected
+
+
+def test_a_helper_that_fails_leaves_its_ranges_to_this_process(
+    backend: Backend, app: Notebooks, ledger: AuditLedger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if backend.sqlite_path is None:
+        pytest.skip("the helper reads SQLite files")
+    integrate_in_steps(app, ledger)
+    monkeypatch.setattr(verify_module, "CHUNK", 4)
+    work = verify_module._Ranges(29, set())
+    helper = verify_module._Helper((str(backend.sqlite_path), "no_such_table", "x"), work)
+    helper.thread.join()
+    helper.finish()
+    assert work.taken == 2  # it stops at the first error, leaving the rest
+    assert all(found is verify_module._TODO for found in work.results)
+    # And through verify_store: the same tree, checked here instead.
+    real = LedgerStore.sqlite_file
+    monkeypatch.setattr(
+        LedgerStore, "sqlite_file", lambda self: (*(real(self) or ("", "", ""))[:2], "nothing")
+    )
+    result = verify_store(app_env(backend), application_name=APP, parallel=True)
+    assert result.ok, result.summary()
+    assert result.root_hash == ledger.root()
