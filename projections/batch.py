@@ -9,9 +9,8 @@ and read them back with ``query(..., sealed=table)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from projections.crypto import ViewCipher
 from projections.schema import SEALED
@@ -28,8 +27,22 @@ def iso_instant(moment: datetime) -> str:
     return moment.isoformat(timespec="microseconds")
 
 
-@dataclass(frozen=True)
-class Fact:
+_TYPE_NAMES: dict[type, tuple[str, str]] = {}
+
+
+def type_names(event_class: type) -> tuple[str, str]:
+    """(record type, event type) of an event class, e.g. (PartnerOrganisation, Suspended)."""
+    found = _TYPE_NAMES.get(event_class)
+    if found is None:
+        record_type, _, event_type = event_class.__qualname__.rpartition(".")
+        found = _TYPE_NAMES[event_class] = (
+            record_type or event_class.__name__,
+            event_type or event_class.__name__,
+        )
+    return found
+
+
+class Fact(NamedTuple):
     """What every registry event says, flattened once per event for every view that needs it."""
 
     record_id: str
@@ -52,31 +65,67 @@ class Fact:
 
     @classmethod
     def of(cls, event: Any, position: int) -> Fact:
-        record_type, _, event_type = type(event).__qualname__.rpartition(".")
         timestamp: datetime = event.timestamp
-        valid = getattr(event, "valid_time", None)
-        if valid is not None:
-            start: date = valid.start
-            end: date = valid.end
-            precision = str(valid.precision)
-        else:  # events from before valid time existed: they happened when recorded
-            start = end = timestamp.date()
-            precision = "day"
-        return cls(
-            record_id=str(event.originator_id),
-            version=int(event.originator_version),
-            record_type=record_type or type(event).__name__,
-            event_type=event_type or type(event).__name__,
-            position=position,
-            actor_id=str(getattr(event, "actor_id", "")),
-            actor_role=str(getattr(event, "actor_role", "")),
-            reason=str(getattr(event, "reason", "") or ""),
-            recorded_at=iso_instant(timestamp),
-            valid_start=start.isoformat(),
-            valid_end=end.isoformat(),
-            valid_precision=precision,
-            recorded_late=timestamp.date() > end + LATE_AFTER,
+        return cls.stated(
+            type(event),
+            str(event.originator_id),
+            int(event.originator_version),
+            position,
+            timestamp,
+            period(getattr(event, "valid_time", None), timestamp),
+            str(getattr(event, "actor_id", "")),
+            str(getattr(event, "actor_role", "")),
+            str(getattr(event, "reason", "") or ""),
         )
+
+    @classmethod
+    def stated(
+        cls,
+        event_class: type,
+        record_id: str,
+        version: int,
+        position: int,
+        timestamp: datetime,
+        valid: Period,
+        actor_id: str,
+        actor_role: str,
+        reason: str,
+    ) -> Fact:
+        """The fact of an event of ``event_class`` saying these (``of`` reads them off it)."""
+        record_type, event_type = type_names(event_class)
+        return cls(
+            record_id,
+            version,
+            record_type,
+            event_type,
+            position,
+            actor_id,
+            actor_role,
+            reason,
+            iso_instant(timestamp),
+            valid[0],
+            valid[1],
+            valid[2],
+            timestamp.date() > valid[3],
+        )
+
+
+Period = tuple[str, str, str, date]
+"""An event's valid period as the views store it: first day, last day, precision, and the day
+after which recording it was late."""
+
+
+def period(valid: Any, timestamp: datetime) -> Period:
+    """The period of a ``ValidTime`` (None: events from before valid time existed happened
+    when recorded)."""
+    if valid is not None:
+        start: date = valid.start
+        end: date = valid.end
+        precision = str(valid.precision)
+    else:
+        start = end = timestamp.date()
+        precision = "day"
+    return start.isoformat(), end.isoformat(), precision, end + LATE_AFTER
 
 
 class ViewBatch:

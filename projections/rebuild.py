@@ -10,6 +10,7 @@ from eventsourcing.persistence import Tracking
 
 from domain.application import PartnershipRegistry
 from projections.projection import RegistryProjection
+from projections.replay import Replay
 from projections.store import ViewStore
 
 Progress = Callable[[int, int], None]
@@ -46,24 +47,21 @@ def rebuild_all(
             store.drop_tables(cursor)
             store.create_tables(cursor)
         projection = RegistryProjection(store)
+        replay = Replay(registry, projection.handlers)
         total = registry.recorder.max_notification_id() or 0
         done = 0
-        position = 0
         if progress is not None:
             progress(0, total)
-        while True:
-            notifications = registry.recorder.select_notifications(
-                start=position, limit=batch_size, inclusive_of_start=False
-            )
-            if not notifications:
-                return done
-            to_event = registry.mapper.to_domain_event
-            name = registry.name
-            projection.process_batch([(to_event(n), Tracking(name, n.id)) for n in notifications])
-            position = notifications[-1].id
-            done += len(notifications)
+        for page in replay.pages(batch_size):
+            position = page[-1][0]
+            with store.writing() as cursor:
+                projection.write_facts(
+                    cursor, replay.items(page), Tracking(registry.name, position)
+                )
+            done += len(page)
             if progress is not None:
                 progress(done, max(total, position))
+        return done
     finally:
         if collecting:
             gc.enable()

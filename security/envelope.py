@@ -361,16 +361,33 @@ class EnvelopeMapper(Mapper[Any]):
         written = self._recent.get((stream_id, version))
         if written is not None and written[1] == topic and written[0] == stored_event.state:
             return written[2]  # the very bytes this process sealed for this immutable event
-        clear = StoredEvent(
+        return self.decode_opened(self.open_stored(stored_event))
+
+    def open_stored(self, stored_event: StoredEvent) -> StoredEvent:
+        """The stored event with its payload decrypted (still JSON): raises IntegrityError."""
+        stream_id, version, topic = (
+            stored_event.originator_id,
+            stored_event.originator_version,
+            stored_event.topic,
+        )
+        return StoredEvent(
             originator_id=stream_id,
             originator_version=version,
             topic=topic,
             state=self.envelope.open(stream_id, version, topic, stored_event.state),
         )
+
+    def decode_opened(self, clear: StoredEvent) -> DomainEventProtocol[Any]:
+        """The domain event of a payload ``open_stored`` decrypted (personal data unsealed)."""
         try:
             with self.erasures.one_event():
                 return super().to_domain_event(clear)
         except MapperDeserialisationError as error:
             if isinstance(error.__cause__, SealedDataIntegrityError):
-                raise IntegrityError(stream_id, version, topic, str(error.__cause__)) from None
+                raise IntegrityError(
+                    clear.originator_id,
+                    clear.originator_version,
+                    clear.topic,
+                    str(error.__cause__),
+                ) from None
             raise

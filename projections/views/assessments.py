@@ -24,7 +24,7 @@ def refresh_current_rating(batch: ViewBatch, partner_id: str) -> None:
     )
 
 
-@HANDLERS.on(R.Event)
+@HANDLERS.on(R.Event, reads_event=False)
 def touch_assessment(batch: ViewBatch, event: Any, fact: Fact) -> None:
     if not isinstance(event, R.Opened):
         batch.touch("view_assessments", "assessment_id", fact)
@@ -94,7 +94,7 @@ def mitigation_status_updated(batch: ViewBatch, event: Any, fact: Fact) -> None:
     )
 
 
-@HANDLERS.on(R.Submitted)
+@HANDLERS.on(R.Submitted, reads_event=False)
 def assessment_submitted(batch: ViewBatch, event: Any, fact: Fact) -> None:  # noqa: ARG001
     batch.execute(
         "UPDATE view_assessments SET status = 'submitted' WHERE assessment_id = ?",

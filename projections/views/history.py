@@ -9,7 +9,7 @@ from projections.batch import Fact, ViewBatch
 from projections.handlers import HANDLERS
 
 
-@HANDLERS.on(RegistryAggregate.Event)
+@HANDLERS.on(RegistryAggregate.Event, reads_event=False)
 def record_history(batch: ViewBatch, event: Any, fact: Fact) -> None:  # noqa: ARG001
     batch.append(
         "view_history",
