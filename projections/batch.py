@@ -139,7 +139,6 @@ class ViewBatch:
         self._cursor = cursor
         self.cipher = cipher
         self._appends: dict[str, list[Params]] = {}
-        self._insert_sql: dict[tuple[str, tuple[str, ...]], str] = {}
         self.memo: dict[tuple[str, str], Any] = {}
         """Values handlers learnt in this batch (e.g. partner names), to spare a query."""
         self._touches: dict[tuple[str, str], dict[str, tuple[int, str]]] = {}
@@ -165,29 +164,41 @@ class ViewBatch:
         return self.cipher.seal(table, column, row_id, value)
 
     def _values(self, table: str, row: dict[str, Any]) -> tuple[Any, ...]:
-        spec = SEALED.get(table)
-        if spec is None:
-            return tuple(row.values())
-        ids, columns = spec
-        row_id = row_key(ids, row)
+        return self._row(table, row)[1]
+
+    def _row(self, table: str, row: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+        """The INSERT statement for ``row``'s columns, and its values with sealed ones sealed."""
+        columns = tuple(row)
+        plan = _ROW_PLANS.get((table, columns))
+        if plan is None:
+            plan = _row_plan(table, columns)
+        values = tuple(row.values())
+        if not plan.sealed:
+            return plan.sql, values
+        ids = plan.ids
+        row_id = str(values[ids[0]]) if len(ids) == 1 else "\x1f".join(str(values[i]) for i in ids)
+        sealed = list(values)
         seal = self.cipher.seal
-        return tuple(
-            seal(table, column, row_id, value) if column in columns else value
-            for column, value in row.items()
-        )
+        for index, column in plan.sealed:
+            sealed[index] = seal(table, column, row_id, sealed[index])
+        return plan.sql, tuple(sealed)
 
     def append(self, table: str, row: dict[str, Any]) -> None:
-        sql = self._insert(table, tuple(row))
-        self._appends.setdefault(sql, []).append(self._values(table, row))
+        sql, values = self._row(table, row)
+        found = self._appends.get(sql)
+        if found is None:
+            self._appends[sql] = [values]
+        else:
+            found.append(values)
 
     def insert(self, table: str, row: dict[str, Any]) -> None:
         """Insert now (for state tables that later statements of the batch update)."""
-        self._cursor.execute(self._insert(table, tuple(row)), self._values(table, row))
+        self._cursor.execute(*self._row(table, row))
 
     def insert_many(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
-            sql = self._insert(table, tuple(rows[0]))
-            self._cursor.executemany(sql, [self._values(table, row) for row in rows])
+            sealed = [self._row(table, row) for row in rows]
+            self._cursor.executemany(sealed[0][0], [values for _, values in sealed])
 
     def insert_tuples(
         self, table: str, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
@@ -222,10 +233,33 @@ class ViewBatch:
         self._touches.clear()
 
     def _insert(self, table: str, columns: tuple[str, ...]) -> str:
-        key = (table, columns)
-        sql = self._insert_sql.get(key)
-        if sql is None:
-            marks = ", ".join("?" for _ in columns)
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
-            self._insert_sql[key] = sql
-        return sql
+        plan = _ROW_PLANS.get((table, columns))
+        return (plan or _row_plan(table, columns)).sql
+
+
+class _RowPlan(NamedTuple):
+    sql: str
+    ids: tuple[int, ...]
+    """Positions of the columns naming the row (its sealed values' associated data)."""
+    sealed: tuple[tuple[int, str], ...]
+    """Positions and names of the sealed columns."""
+
+
+_ROW_PLANS: dict[tuple[str, tuple[str, ...]], _RowPlan] = {}
+
+
+def _row_plan(table: str, columns: tuple[str, ...]) -> _RowPlan:
+    marks = ", ".join("?" for _ in columns)
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+    ids: tuple[int, ...] = ()
+    sealed: tuple[tuple[int, str], ...] = ()
+    spec = SEALED.get(table)
+    if spec is not None:
+        names, sealed_columns = spec
+        missing = [name for name in names if name not in columns]
+        if missing:
+            raise KeyError(missing[0])
+        ids = tuple(columns.index(name) for name in names)
+        sealed = tuple((i, c) for i, c in enumerate(columns) if c in sealed_columns)
+    plan = _ROW_PLANS[table, columns] = _RowPlan(sql, ids, sealed)
+    return plan

@@ -72,6 +72,15 @@ _WORD = re.compile(r"[^\W_]+")
 _NONCE_POOL = 4096
 
 
+_PADDING = tuple(b"\x80" + bytes(-(n + 1) % PAD_BLOCK) for n in range(PAD_BLOCK))
+"""What follows text of n bytes (mod 16): 0x80, then zeros up to a multiple of 16 bytes."""
+
+
+def _aad_prefix(table: str, column: str) -> bytes:
+    """The associated data of a value of ``table.column``, but for the row id at its end."""
+    return b"%s%s\x00%s\x00" % (_AAD_PREFIX, table.encode(), column.encode())
+
+
 class ViewIntegrityError(Exception):
     """A sealed view value does not decrypt: wrong key, or moved to another table/column/row."""
 
@@ -114,6 +123,7 @@ class ViewCipher:
             _derive(secret, b"registry-views/blind-index/1"), digestmod=hashlib.sha256
         )
         self._nonces = b""
+        self._prefixes: dict[tuple[str, str], bytes] = {}
         self._nonce_at = 0
         self._nonce_lock = threading.Lock()
 
@@ -149,10 +159,12 @@ class ViewCipher:
         if value is None:
             return None
         data = value.encode()
-        data += b"\x80" + bytes(-(len(data) + 1) % PAD_BLOCK)
+        data += _PADDING[len(data) % PAD_BLOCK]
         nonce = self._nonce()
-        aad = b"%s%s\x00%s\x00%s" % (_AAD_PREFIX, table.encode(), column.encode(), row_id.encode())
-        return FORMAT + nonce + self._aead.encrypt(nonce, data, aad)
+        prefix = self._prefixes.get((table, column))
+        if prefix is None:
+            prefix = self._prefixes[table, column] = _aad_prefix(table, column)
+        return FORMAT + nonce + self._aead.encrypt(nonce, data, prefix + row_id.encode())
 
     def open(self, table: str, column: str, row_id: str, stored: Any) -> str | None:
         """The text sealed by ``seal`` (None stays None)."""
@@ -161,7 +173,7 @@ class ViewCipher:
         raw = bytes(stored)
         if raw[:1] != FORMAT:
             raise ViewIntegrityError(f"{table}.{column} of {row_id}: not a sealed view value")
-        aad = b"%s%s\x00%s\x00%s" % (_AAD_PREFIX, table.encode(), column.encode(), row_id.encode())
+        aad = _aad_prefix(table, column) + row_id.encode()
         try:
             data = self._aead.decrypt(raw[1 : 1 + NONCE_SIZE], raw[1 + NONCE_SIZE :], aad)
         except InvalidTag:
