@@ -12,6 +12,7 @@ timestamp or actor that is not plain text, ...) is decoded whole, as the followe
 from __future__ import annotations
 
 import json
+import pickle
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -64,13 +65,15 @@ class Replay:
         self._plans: dict[str, _Plan] = {}
         self._periods: dict[str, Period] = {}
         self._streams: dict[str, str] = {}
+        self._blanks: dict[int, str] = {}
+        """Topics by the id of their plan's blank event (plans live as long as this replay)."""
 
-    def pages(self, size: int) -> Iterator[list[Stored]]:
-        """The whole log, ``size`` notifications a page."""
+    def pages(self, size: int, after: int = 0) -> Iterator[list[Stored]]:
+        """The log after position ``after``, ``size`` notifications a page."""
         recorder = self._app.recorder
         datastore = getattr(recorder, "datastore", None)
         table = getattr(recorder, "events_table_name", None)
-        position = 0
+        position = after
         while True:
             page: list[Stored]
             if isinstance(datastore, SQLiteDatastore) and isinstance(table, str):
@@ -129,6 +132,26 @@ class Replay:
             append((event, Fact.of(event, n[0])))
         return found
 
+    def encode(self, items: Sequence[tuple[Any, Fact]]) -> bytes:
+        """``items`` as bytes for ``decode`` in another process: facts as plain tuples, events
+        that were not decoded as their topic (a fraction of the cost of pickling objects)."""
+        blanks = self._blanks
+        return pickle.dumps(
+            [(blanks.get(id(event), event), tuple(fact)) for event, fact in items],
+            pickle.HIGHEST_PROTOCOL,
+        )
+
+    def decode(self, data: bytes) -> list[tuple[Any, Fact]]:
+        """The items ``encode`` gave (from a process reading the same log)."""
+        plans = self._plans
+        found = []
+        for event, fact in pickle.loads(data):  # noqa: S301 (from our own reader process)
+            if type(event) is str:
+                plan = plans.get(event)
+                event = (plan or self._plan(event)).blank
+            found.append((event, Fact._make(fact)))
+        return found
+
     def _plan(self, topic: str) -> _Plan:
         event_class = resolve_topic(topic)
         plan = _Plan(
@@ -140,6 +163,7 @@ class Replay:
             {},
         )
         self._plans[topic] = plan
+        self._blanks[id(plan.blank)] = topic
         return plan
 
     def _fact(self, plan: _Plan, n: Stored, clear: bytes) -> Fact | None:
