@@ -60,6 +60,7 @@ class Replay:
         self._app = app
         self._mapper = mapper
         self._open = mapper.envelope.open
+        self._prefetch = mapper.envelope.prefetch_keys
         self._handlers = handlers
         self._names = mapper.transcoder.names
         self._plans: dict[str, _Plan] = {}
@@ -115,6 +116,7 @@ class Replay:
         append = found.append
         plans = self._plans
         open_payload = self._open
+        self._prefetch(n[4] for n in notifications)
         for n in notifications:
             topic = n[3]
             plan = plans.get(topic)
