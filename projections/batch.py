@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from projections.crypto import ViewCipher
+from projections.crypto import ViewCipher, aad_prefix
 from projections.schema import SEALED
 from projections.store import Params, Row, ViewCursor, row_key
 
@@ -168,19 +168,21 @@ class ViewBatch:
 
     def _row(self, table: str, row: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
         """The INSERT statement for ``row``'s columns, and its values with sealed ones sealed."""
-        columns = tuple(row)
-        plan = _ROW_PLANS.get((table, columns))
+        plan = _ROW_PLANS.get((table, tuple(row)))
         if plan is None:
-            plan = _row_plan(table, columns)
+            plan = _row_plan(table, tuple(row))
         values = tuple(row.values())
         if not plan.sealed:
             return plan.sql, values
         ids = plan.ids
-        row_id = str(values[ids[0]]) if len(ids) == 1 else "\x1f".join(str(values[i]) for i in ids)
+        if len(ids) == 1:
+            row_id = str(values[ids[0]])
+        else:
+            row_id = "\x1f".join([str(values[i]) for i in ids])
         sealed = list(values)
-        seal = self.cipher.seal
-        for index, column in plan.sealed:
-            sealed[index] = seal(table, column, row_id, sealed[index])
+        seal = self.cipher.seal_bound
+        for index, prefix in plan.sealed:
+            sealed[index] = seal(prefix, row_id, sealed[index])
         return plan.sql, tuple(sealed)
 
     def append(self, table: str, row: dict[str, Any]) -> None:
@@ -241,8 +243,8 @@ class _RowPlan(NamedTuple):
     sql: str
     ids: tuple[int, ...]
     """Positions of the columns naming the row (its sealed values' associated data)."""
-    sealed: tuple[tuple[int, str], ...]
-    """Positions and names of the sealed columns."""
+    sealed: tuple[tuple[int, bytes], ...]
+    """Positions of the sealed columns, and the prefix of their associated data."""
 
 
 _ROW_PLANS: dict[tuple[str, tuple[str, ...]], _RowPlan] = {}
@@ -252,7 +254,7 @@ def _row_plan(table: str, columns: tuple[str, ...]) -> _RowPlan:
     marks = ", ".join("?" for _ in columns)
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
     ids: tuple[int, ...] = ()
-    sealed: tuple[tuple[int, str], ...] = ()
+    sealed: tuple[tuple[int, bytes], ...] = ()
     spec = SEALED.get(table)
     if spec is not None:
         names, sealed_columns = spec
@@ -260,6 +262,8 @@ def _row_plan(table: str, columns: tuple[str, ...]) -> _RowPlan:
         if missing:
             raise KeyError(missing[0])
         ids = tuple(columns.index(name) for name in names)
-        sealed = tuple((i, c) for i, c in enumerate(columns) if c in sealed_columns)
+        sealed = tuple(
+            (i, aad_prefix(table, c)) for i, c in enumerate(columns) if c in sealed_columns
+        )
     plan = _ROW_PLANS[table, columns] = _RowPlan(sql, ids, sealed)
     return plan

@@ -76,9 +76,19 @@ _PADDING = tuple(b"\x80" + bytes(-(n + 1) % PAD_BLOCK) for n in range(PAD_BLOCK)
 """What follows text of n bytes (mod 16): 0x80, then zeros up to a multiple of 16 bytes."""
 
 
-def _aad_prefix(table: str, column: str) -> bytes:
+_PREFIXES: dict[tuple[str, str], bytes] = {}
+
+
+def aad_prefix(table: str, column: str) -> bytes:
     """The associated data of a value of ``table.column``, but for the row id at its end."""
-    return b"%s%s\x00%s\x00" % (_AAD_PREFIX, table.encode(), column.encode())
+    found = _PREFIXES.get((table, column))
+    if found is None:
+        found = _PREFIXES[table, column] = b"%s%s\x00%s\x00" % (
+            _AAD_PREFIX,
+            table.encode(),
+            column.encode(),
+        )
+    return found
 
 
 class ViewIntegrityError(Exception):
@@ -123,7 +133,6 @@ class ViewCipher:
             _derive(secret, b"registry-views/blind-index/1"), digestmod=hashlib.sha256
         )
         self._nonces = b""
-        self._prefixes: dict[tuple[str, str], bytes] = {}
         self._nonce_at = 0
         self._nonce_lock = threading.Lock()
 
@@ -144,26 +153,24 @@ class ViewCipher:
 
     # Values.
 
-    def _nonce(self) -> bytes:
-        # Random bytes drawn in blocks (one system call per 4096 values); never handed out twice.
+    def seal(self, table: str, column: str, row_id: str, value: str | None) -> bytes | None:
+        """The stored form of ``value`` in ``table.column`` of row ``row_id`` (None stays None)."""
+        return self.seal_bound(aad_prefix(table, column), row_id, value)
+
+    def seal_bound(self, prefix: bytes, row_id: str, value: str | None) -> bytes | None:
+        """``seal`` with the associated data's prefix given (``aad_prefix(table, column)``)."""
+        if value is None:
+            return None
+        data = value.encode()
+        data += _PADDING[len(data) % PAD_BLOCK]
+        # Random nonces drawn in blocks (one system call per 4096 values), never handed out twice.
         with self._nonce_lock:
             at = self._nonce_at
             if at + NONCE_SIZE > len(self._nonces):
                 self._nonces = os.urandom(NONCE_SIZE * _NONCE_POOL)
                 at = 0
             self._nonce_at = at + NONCE_SIZE
-            return self._nonces[at : at + NONCE_SIZE]
-
-    def seal(self, table: str, column: str, row_id: str, value: str | None) -> bytes | None:
-        """The stored form of ``value`` in ``table.column`` of row ``row_id`` (None stays None)."""
-        if value is None:
-            return None
-        data = value.encode()
-        data += _PADDING[len(data) % PAD_BLOCK]
-        nonce = self._nonce()
-        prefix = self._prefixes.get((table, column))
-        if prefix is None:
-            prefix = self._prefixes[table, column] = _aad_prefix(table, column)
+            nonce = self._nonces[at : at + NONCE_SIZE]
         return FORMAT + nonce + self._aead.encrypt(nonce, data, prefix + row_id.encode())
 
     def open(self, table: str, column: str, row_id: str, stored: Any) -> str | None:
@@ -173,7 +180,7 @@ class ViewCipher:
         raw = bytes(stored)
         if raw[:1] != FORMAT:
             raise ViewIntegrityError(f"{table}.{column} of {row_id}: not a sealed view value")
-        aad = _aad_prefix(table, column) + row_id.encode()
+        aad = aad_prefix(table, column) + row_id.encode()
         try:
             data = self._aead.decrypt(raw[1 : 1 + NONCE_SIZE], raw[1 + NONCE_SIZE :], aad)
         except InvalidTag:

@@ -11,12 +11,14 @@ timestamp or actor that is not plain text, ...) is decoded whole, as the followe
 
 from __future__ import annotations
 
+import copyreg
+import io
 import json
 import pickle
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 from eventsourcing.persistence import JSONTranscoder, StoredEvent, find_id_convertor
 from eventsourcing.sqlite import SQLiteDatastore
@@ -29,6 +31,21 @@ from security.envelope import EnvelopeMapper
 _raw_decode = json.JSONDecoder().raw_decode
 _PERIODS = 65536
 _RECORD_IDS = 65536
+
+
+def _uuid(value: int, is_safe: SafeUUID) -> UUID:
+    """A UUID as pickled by ``encode`` (its own pickling runs ``__setstate__`` in Python)."""
+    found = object.__new__(UUID)
+    object.__setattr__(found, "int", value)
+    object.__setattr__(found, "is_safe", is_safe)
+    return found
+
+
+def _reduce_uuid(value: UUID) -> tuple[Any, tuple[int, SafeUUID]]:
+    return _uuid, (value.int, value.is_safe)
+
+
+_DISPATCH = {**copyreg.dispatch_table, UUID: _reduce_uuid}
 
 
 class _Plan(NamedTuple):
@@ -138,10 +155,11 @@ class Replay:
         """``items`` as bytes for ``decode`` in another process: facts as plain tuples, events
         that were not decoded as their topic (a fraction of the cost of pickling objects)."""
         blanks = self._blanks
-        return pickle.dumps(
-            [(blanks.get(id(event), event), tuple(fact)) for event, fact in items],
-            pickle.HIGHEST_PROTOCOL,
-        )
+        out = io.BytesIO()
+        pickler = pickle.Pickler(out, pickle.HIGHEST_PROTOCOL)
+        pickler.dispatch_table = _DISPATCH
+        pickler.dump([(blanks.get(id(event), event), tuple(fact)) for event, fact in items])
+        return out.getvalue()
 
     def decode(self, data: bytes) -> list[tuple[Any, Fact]]:
         """The items ``encode`` gave (from a process reading the same log)."""
