@@ -197,14 +197,14 @@ class EnvelopeCipher(Cipher):
 
     def prefetch_keys(self, states: Iterable[bytes]) -> None:
         """Load the keys of these payloads not met yet in one go (``open`` still checks each)."""
-        openers = self._openers
-        self.keys.prefetch_stream_keys(
-            UUID(bytes=state[3:19])
+        ids = {
+            state[3:19]
             for state in states
-            if state[:3] == _MAGIC_AND_FORMAT
-            and len(state) >= HEADER_BYTES
-            and state[3:19] not in openers
-        )
+            if state[:3] == _MAGIC_AND_FORMAT and len(state) >= HEADER_BYTES
+        }
+        ids.difference_update(self._openers)
+        if ids:
+            self.keys.prefetch_stream_keys(UUID(bytes=key_id) for key_id in ids)
 
     def _opener(
         self, stream_id: object, version: int, topic: str, state: bytes

@@ -42,6 +42,28 @@ def test_facts_read_off_payloads_equal_those_of_decoded_events(
         assert topic.endswith(type(event).__qualname__)
 
 
+def test_events_decoded_whole_equal_those_the_mapper_decodes(
+    registry: PartnershipRegistry,
+) -> None:
+    record_a_little_of_everything(registry)
+    reads_all = EventHandlers()
+
+    @reads_all.on(RegistryAggregate.Event)
+    def noted(batch: ViewBatch, event: Any, fact: Fact) -> None:
+        raise AssertionError("not called")
+
+    replay = Replay(registry, reads_all)
+    items = replay.items(logged(registry, replay))
+    mapper: Any = registry.mapper  # decoding anew (to_domain_event may return what it wrote)
+    mapped = [
+        mapper.decode_opened(mapper.open_stored(n))
+        for n in registry.recorder.select_notifications(start=1, limit=1000)
+    ]
+    assert [type(event) for event, _ in items] == [type(event) for event in mapped]
+    assert [vars(event) for event, _ in items] == [vars(event) for event in mapped]
+    assert [fact for _, fact in items] == [Fact.of(event, i + 1) for i, event in enumerate(mapped)]
+
+
 def test_events_a_view_reads_are_decoded_the_others_not(registry: PartnershipRegistry) -> None:
     record_a_little_of_everything(registry)
     e = registry.record_engagement("roundtable", "Talks", "2020")
