@@ -131,8 +131,10 @@ def period(valid: Any, timestamp: datetime) -> Period:
 class ViewBatch:
     """Writes for one batch of events, all in the caller's transaction.
 
-    ``execute`` runs at once (later statements and ``query`` may depend on it); ``append``
-    collects rows of append-only tables and writes each table with one ``executemany``.
+    Statements run in the order given (later statements and ``query`` may depend on earlier
+    ones); consecutive ``insert`` calls of the same statement run as one ``executemany``, before
+    whatever comes next. ``append`` collects rows of append-only tables and writes each table
+    with one ``executemany`` at ``flush``.
     """
 
     def __init__(self, cursor: ViewCursor, cipher: ViewCipher) -> None:
@@ -142,12 +144,25 @@ class ViewBatch:
         self.memo: dict[tuple[str, str], Any] = {}
         """Values handlers learnt in this batch (e.g. partner names), to spare a query."""
         self._touches: dict[tuple[str, str], dict[str, tuple[int, str]]] = {}
+        self._inserting = ""
+        self._inserts: list[Params] = []
+
+    def _insert_now(self) -> None:
+        """Run the inserts held back (before any other statement)."""
+        if self._inserts:
+            if len(self._inserts) == 1:
+                self._cursor.execute(self._inserting, self._inserts[0])
+            else:
+                self._cursor.executemany(self._inserting, self._inserts)
+            self._inserts = []
 
     def execute(self, sql: str, params: Params = ()) -> None:
+        self._insert_now()
         self._cursor.execute(sql, params)
 
     def query(self, sql: str, params: Params = (), *, sealed: str | None = None) -> list[Row]:
         """Rows of a statement in this transaction; ``sealed``: open that table's columns."""
+        self._insert_now()
         self._cursor.execute(sql, params)
         rows = self._cursor.fetchall()
         if sealed is not None and rows:
@@ -168,12 +183,13 @@ class ViewBatch:
 
     def _row(self, table: str, row: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
         """The INSERT statement for ``row``'s columns, and its values with sealed ones sealed."""
-        plan = _ROW_PLANS.get((table, tuple(row)))
-        if plan is None:
-            plan = _row_plan(table, tuple(row))
-        values = tuple(row.values())
+        columns = tuple(row)
+        plan = _ROW_PLANS.get((table, columns)) or _row_plan(table, columns)
+        return plan.sql, self._sealed(plan, tuple(row.values()))
+
+    def _sealed(self, plan: _RowPlan, values: tuple[Any, ...]) -> tuple[Any, ...]:
         if not plan.sealed:
-            return plan.sql, values
+            return values
         ids = plan.ids
         if len(ids) == 1:
             row_id = str(values[ids[0]])
@@ -183,7 +199,7 @@ class ViewBatch:
         seal = self.cipher.seal_bound
         for index, prefix in plan.sealed:
             sealed[index] = seal(prefix, row_id, sealed[index])
-        return plan.sql, tuple(sealed)
+        return tuple(sealed)
 
     def append(self, table: str, row: dict[str, Any]) -> None:
         sql, values = self._row(table, row)
@@ -193,11 +209,25 @@ class ViewBatch:
         else:
             found.append(values)
 
+    def append_values(self, table: str, columns: tuple[str, ...], values: tuple[Any, ...]) -> None:
+        """``append`` of a row given as its columns and values (for rows written per event)."""
+        plan = _ROW_PLANS.get((table, columns)) or _row_plan(table, columns)
+        found = self._appends.get(plan.sql)
+        if found is None:
+            self._appends[plan.sql] = [self._sealed(plan, values)]
+        else:
+            found.append(self._sealed(plan, values))
+
     def insert(self, table: str, row: dict[str, Any]) -> None:
-        """Insert now (for state tables that later statements of the batch update)."""
-        self._cursor.execute(*self._row(table, row))
+        """Insert before the next statement (for state tables that later statements update)."""
+        sql, values = self._row(table, row)
+        if sql != self._inserting:
+            self._insert_now()
+            self._inserting = sql
+        self._inserts.append(values)
 
     def insert_many(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        self._insert_now()
         if rows:
             sealed = [self._row(table, row) for row in rows]
             self._cursor.executemany(sealed[0][0], [values for _, values in sealed])
@@ -208,6 +238,7 @@ class ViewBatch:
         """Insert rows given as tuples (tables without sealed columns, e.g. the blind index)."""
         if table in SEALED:
             raise ValueError(f"{table} has sealed columns: insert rows as dicts")
+        self._insert_now()
         if rows:
             self._cursor.executemany(self._insert(table, columns), rows)
 
@@ -223,6 +254,7 @@ class ViewBatch:
         )
 
     def flush(self) -> None:
+        self._insert_now()
         for sql, rows in self._appends.items():
             self._cursor.executemany(sql, rows)
         self._appends.clear()
