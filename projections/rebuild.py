@@ -21,7 +21,10 @@ from projections.store import ViewStore
 
 Progress = Callable[[int, int], None]
 log = logging.getLogger(__name__)
-REBUILD_BATCH = 5000
+REBUILD_BATCH = 2000
+"""Events read (and with a reader process, sent) at a time. The writer starts once the reader
+has sent the first page and ends a page after it, so smaller pages overlap the two longer;
+much smaller ones cost more per event (a key query, a statement per table per page)."""
 REBUILD_COMMIT = 100_000
 """Events a rebuild writes per transaction: each commit rewrites the pages it touched (most
 of every index, keyed by random ids), so few large commits write far less than many small."""

@@ -20,16 +20,23 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID, SafeUUID
 
-from eventsourcing.persistence import JSONTranscoder, StoredEvent, find_id_convertor
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    StoredEvent,
+    UUIDAsHex,
+    find_id_convertor,
+)
 from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.utils import resolve_topic
 
+from domain.valid_time import ValidTime
 from projections.batch import Fact, Period, period
 from projections.handlers import HANDLERS, EventHandlers
 from security.envelope import EnvelopeMapper
 
 _raw_decode = json.JSONDecoder().raw_decode
 _PERIODS = 65536
+_FACT_KEYS = frozenset(("timestamp", "valid_time", "actor_id", "actor_role", "reason"))
 _RECORD_IDS = 65536
 
 
@@ -39,6 +46,14 @@ def _uuid(value: int, is_safe: SafeUUID) -> UUID:
     object.__setattr__(found, "int", value)
     object.__setattr__(found, "is_safe", is_safe)
     return found
+
+
+def _uuid_from_hex(text: str) -> UUID:
+    """``UUID(text)`` (what ``UUIDAsHex`` decodes), without its parsing for the usual form:
+    32 letters or digits go to ``int(text, 16)`` as in ``UUID.__init__``; anything else to it."""
+    if len(text) != 32 or not text.isalnum():
+        return UUID(text)
+    return _uuid(int(text, 16), SafeUUID.unknown)
 
 
 def _reduce_uuid(value: UUID) -> tuple[Any, tuple[int, SafeUUID]]:
@@ -90,14 +105,21 @@ class Replay:
         compressor = mapper.compressor
         self._decompressed: Any = compressor.decompress if compressor else _same
 
+        uuids = names.get("uuid_hex")
+        uuid_hex = type(uuids) is UUIDAsHex
+
         def transcoded(found: dict[str, Any]) -> Any:  # JSONTranscoder._decode_obj, leaner
             if len(found) == 2 and "_type_" in found and "_data_" in found:
-                return names[found["_type_"]].decode(found["_data_"])
+                kind, data = found["_type_"], found["_data_"]
+                if kind == "uuid_hex" and uuid_hex and type(data) is str:
+                    return _uuid_from_hex(data)
+                return names[kind].decode(data)
             return found
 
         self._loads = json.JSONDecoder(object_hook=transcoded).decode
         self._plans: dict[str, _Plan] = {}
         self._periods: dict[str, Period] = {}
+        self._valid_periods: dict[ValidTime, Period] = {}
         self._streams: dict[str, str] = {}
         self._blanks: dict[int, str] = {}
         """Topics by the id of their plan's blank event (plans live as long as this replay)."""
@@ -166,7 +188,9 @@ class Replay:
             event = self._event(plan, n, clear)
             if event is None:  # the mapper's way, which raises what it raises
                 event = self._mapper.decode_opened(StoredEvent(n[1], n[2], topic, clear))
-            append((event, Fact.of(event, n[0])))
+                append((event, Fact.of(event, n[0])))
+            else:
+                append((event, self._fact_of(plan, n, event)))
         return found
 
     def encode(self, items: Sequence[tuple[Any, Fact]]) -> bytes:
@@ -233,6 +257,34 @@ class Replay:
         object.__setattr__(event, "__dict__", state)
         return event
 
+    def _fact_of(self, plan: _Plan, n: Stored, event: Any) -> Fact:
+        """``Fact.of(event)`` of an event ``_event`` decoded, with the stream's id as text and
+        the period of each valid time computed once."""
+        timestamp: datetime = event.timestamp
+        valid: Any = getattr(event, "valid_time", None)
+        memo = type(valid) is ValidTime
+        found = self._valid_periods.get(valid) if memo else None
+        if found is None:
+            found = period(valid, timestamp)
+            if memo:
+                if len(self._valid_periods) >= _PERIODS:
+                    self._valid_periods.clear()
+                self._valid_periods[valid] = found
+        record_id = plan.record_ids.get(n[1])
+        if record_id is None:
+            record_id = self._record_id(plan, n[1])
+        return Fact.stated(
+            plan.event_class,
+            record_id,
+            int(event.originator_version),
+            n[0],
+            timestamp,
+            found,
+            str(getattr(event, "actor_id", "")),
+            str(getattr(event, "actor_role", "")),
+            str(getattr(event, "reason", "") or ""),
+        )
+
     def _fact(self, plan: _Plan, n: Stored, clear: bytes) -> Fact | None:
         """The fact read straight off the payload; None when it is not of the expected shape."""
         try:
@@ -244,10 +296,12 @@ class Replay:
             return None
         if payload.get("class_version", 1) != plan.class_version:
             return None  # to be upcast first
-        timestamp = self._transcoded(payload.get("timestamp"), "datetime_iso")
+        if not _FACT_KEYS.issubset(payload):
+            return None  # a class attribute may stand in for what is missing: decode it
+        timestamp = self._transcoded(payload["timestamp"], "datetime_iso")
         if type(timestamp) is not datetime:
             return None
-        stated = payload.get("valid_time")
+        stated = payload["valid_time"]
         if stated is None:
             valid = period(None, timestamp)
         else:
@@ -260,9 +314,9 @@ class Replay:
                 if found is None:
                     return None
             valid = found
-        actor_id = payload.get("actor_id", "")
-        actor_role = payload.get("actor_role", "")
-        reason = payload.get("reason", "") or ""
+        actor_id = payload["actor_id"]
+        actor_role = payload["actor_role"]
+        reason = payload["reason"] or ""
         if type(actor_id) is not str or type(actor_role) is not str or type(reason) is not str:
             return None
         record_id = plan.record_ids.get(n[1])

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from uuid import UUID
+
+import pytest
 
 from domain.application import PartnershipRegistry
 from domain.engagement import Engagement
@@ -10,7 +14,7 @@ from domain.partner import PartnerOrganisation
 from domain.recorded import RegistryAggregate
 from projections.batch import Fact, ViewBatch
 from projections.handlers import HANDLERS, EventHandlers
-from projections.replay import Replay
+from projections.replay import Replay, _uuid_from_hex
 from tests.projections.test_rebuild import record_a_little_of_everything
 
 
@@ -91,3 +95,52 @@ def test_events_no_view_reads_are_skipped(registry: PartnershipRegistry) -> None
     items = replay.items(logged(registry, replay))
     assert items
     assert all(isinstance(event, PartnerOrganisation.Event) for event, _ in items)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "f1bb3d6e744e4cf59eeba6db658602a1",
+        "F1BB3D6E744E4CF59EEBA6DB658602A1",
+        "f1bb3d6e-744e-4cf5-9eeb-a6db658602a1",
+        "{f1bb3d6e744e4cf59eeba6db658602a1}",
+        "0x" + "ab" * 15,
+        "-" + "a" * 31,
+        "g" * 32,
+        "a" * 31,
+        "a_" * 16,
+    ],
+)
+def test_uuids_read_as_the_library_reads_them(text: str) -> None:
+    try:
+        expected: Any = UUID(text)
+    except ValueError as error:
+        expected = type(error)
+    try:
+        found: Any = _uuid_from_hex(text)
+    except ValueError as error:
+        found = type(error)
+    assert found == expected
+    if isinstance(expected, UUID):
+        assert (found.int, found.is_safe, hash(found), str(found)) == (
+            expected.int,
+            expected.is_safe,
+            hash(expected),
+            str(expected),
+        )
+
+
+def test_a_payload_without_a_field_of_the_fact_is_decoded_whole(
+    registry: PartnershipRegistry,
+) -> None:
+    e = registry.record_engagement("roundtable", "Talks", "2020")
+    registry.add_follow_up(e.id, "Write the minutes", "Secretariat")
+    replay = Replay(registry, HANDLERS)
+    stored = logged(registry, replay)[-1]
+    mapper: Any = registry.mapper
+    clear = mapper.envelope.open(*stored[1:])
+    plan = replay._plan(stored[3])
+    assert replay._fact(plan, stored, clear) is not None
+    payload = json.loads(clear)
+    del payload["reason"]
+    assert replay._fact(plan, stored, json.dumps(payload).encode()) is None
