@@ -86,7 +86,7 @@ def rebuild_all(
         first = True
         more = True
         while more:
-            with store.writing() as cursor:
+            with store.bulk_writing() as cursor:
                 if first:
                     store.drop_tables(cursor)
                     store.create_tables(cursor)
