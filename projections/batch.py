@@ -140,7 +140,8 @@ class ViewBatch:
     def __init__(self, cursor: ViewCursor, cipher: ViewCipher) -> None:
         self._cursor = cursor
         self.cipher = cipher
-        self._appends: dict[str, list[Params]] = {}
+        self._appends: dict[str, tuple[_RowPlan, list[tuple[Any, ...]]]] = {}
+        """Rows to append by statement, sealed at ``flush`` (a column at a time)."""
         self.memo: dict[tuple[str, str], Any] = {}
         """Values handlers learnt in this batch (e.g. partner names), to spare a query."""
         self._touches: dict[tuple[str, str], dict[str, tuple[int, str]]] = {}
@@ -202,21 +203,40 @@ class ViewBatch:
         return tuple(sealed)
 
     def append(self, table: str, row: dict[str, Any]) -> None:
-        sql, values = self._row(table, row)
-        found = self._appends.get(sql)
-        if found is None:
-            self._appends[sql] = [values]
-        else:
-            found.append(values)
+        self.append_values(table, tuple(row), tuple(row.values()))
 
     def append_values(self, table: str, columns: tuple[str, ...], values: tuple[Any, ...]) -> None:
         """``append`` of a row given as its columns and values (for rows written per event)."""
         plan = _ROW_PLANS.get((table, columns)) or _row_plan(table, columns)
         found = self._appends.get(plan.sql)
         if found is None:
-            self._appends[plan.sql] = [self._sealed(plan, values)]
+            self._appends[plan.sql] = (plan, [values])
         else:
-            found.append(self._sealed(plan, values))
+            found[1].append(values)
+
+    def _sealed_rows(self, plan: _RowPlan, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """``rows`` with their sealed columns sealed, a column at a time (``seal_many``)."""
+        if not plan.sealed:
+            return rows
+        ids = plan.ids
+        if len(ids) == 1:
+            first = ids[0]
+            row_ids = [str(row[first]) for row in rows]
+        else:
+            row_ids = ["\x1f".join([str(row[i]) for i in ids]) for row in rows]
+        if len(plan.sealed) == 1:
+            index, prefix = plan.sealed[0]
+            sealed = self.cipher.seal_many(prefix, row_ids, [row[index] for row in rows])
+            return [
+                (*row[:index], value, *row[index + 1 :])
+                for row, value in zip(rows, sealed, strict=True)
+            ]
+        columns = [list(row) for row in rows]
+        for index, prefix in plan.sealed:
+            sealed = self.cipher.seal_many(prefix, row_ids, [row[index] for row in rows])
+            for row, value in zip(columns, sealed, strict=True):
+                row[index] = value
+        return [tuple(row) for row in columns]
 
     def insert(self, table: str, row: dict[str, Any]) -> None:
         """Insert before the next statement (for state tables that later statements update)."""
@@ -255,8 +275,8 @@ class ViewBatch:
 
     def flush(self) -> None:
         self._insert_now()
-        for sql, rows in self._appends.items():
-            self._cursor.executemany(sql, rows)
+        for plan, rows in self._appends.values():
+            self._cursor.executemany(plan.sql, self._sealed_rows(plan, rows))
         self._appends.clear()
         for (table, id_column), touched in self._touches.items():
             self._cursor.executemany(
