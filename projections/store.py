@@ -11,7 +11,7 @@ import contextlib
 import re
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
@@ -75,10 +75,6 @@ class _PostgresCursor:
         self._cursor = cursor
         self._prefix = '"' + schema.replace('"', '""') + '".'
         self._cache: dict[str, str] = {}
-
-    def pipeline(self) -> AbstractContextManager[Any]:
-        pipeline: AbstractContextManager[Any] = self._cursor.connection.pipeline()
-        return pipeline
 
     def _translate(self, sql: str) -> str:
         found = self._cache.get(sql)
@@ -149,12 +145,8 @@ class ViewStore(TrackingRecorder):
         ``BULK_CACHE_KIB`` for its duration (the default 2 MiB spilled pages of the random-keyed
         indexes to the WAL, some many times, before the commit); the setting is restored."""
         with self.writing() as cursor:
-            if isinstance(cursor, _PostgresCursor):
-                # Pipeline mode: statements go out without waiting for each reply (a rebuild
-                # sent ~25 statements per partner, each a round trip); a fetch waits for its
-                # own reply, and an error surfaces at the next sync, failing the transaction.
-                with cursor.pipeline():
-                    yield cursor
+            if self.is_postgres:
+                yield cursor
                 return
             cursor.execute("PRAGMA cache_size")
             found = cursor.fetchone()
