@@ -9,11 +9,10 @@ and read them back with ``query(..., sealed=table)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from projections.crypto import ViewCipher
+from projections.crypto import ViewCipher, aad_prefix
 from projections.schema import SEALED
 from projections.store import Params, Row, ViewCursor, row_key
 
@@ -28,8 +27,22 @@ def iso_instant(moment: datetime) -> str:
     return moment.isoformat(timespec="microseconds")
 
 
-@dataclass(frozen=True)
-class Fact:
+_TYPE_NAMES: dict[type, tuple[str, str]] = {}
+
+
+def type_names(event_class: type) -> tuple[str, str]:
+    """(record type, event type) of an event class, e.g. (PartnerOrganisation, Suspended)."""
+    found = _TYPE_NAMES.get(event_class)
+    if found is None:
+        record_type, _, event_type = event_class.__qualname__.rpartition(".")
+        found = _TYPE_NAMES[event_class] = (
+            record_type or event_class.__name__,
+            event_type or event_class.__name__,
+        )
+    return found
+
+
+class Fact(NamedTuple):
     """What every registry event says, flattened once per event for every view that needs it."""
 
     record_id: str
@@ -52,54 +65,105 @@ class Fact:
 
     @classmethod
     def of(cls, event: Any, position: int) -> Fact:
-        record_type, _, event_type = type(event).__qualname__.rpartition(".")
         timestamp: datetime = event.timestamp
-        valid = getattr(event, "valid_time", None)
-        if valid is not None:
-            start: date = valid.start
-            end: date = valid.end
-            precision = str(valid.precision)
-        else:  # events from before valid time existed: they happened when recorded
-            start = end = timestamp.date()
-            precision = "day"
-        return cls(
-            record_id=str(event.originator_id),
-            version=int(event.originator_version),
-            record_type=record_type or type(event).__name__,
-            event_type=event_type or type(event).__name__,
-            position=position,
-            actor_id=str(getattr(event, "actor_id", "")),
-            actor_role=str(getattr(event, "actor_role", "")),
-            reason=str(getattr(event, "reason", "") or ""),
-            recorded_at=iso_instant(timestamp),
-            valid_start=start.isoformat(),
-            valid_end=end.isoformat(),
-            valid_precision=precision,
-            recorded_late=timestamp.date() > end + LATE_AFTER,
+        return cls.stated(
+            type(event),
+            str(event.originator_id),
+            int(event.originator_version),
+            position,
+            timestamp,
+            period(getattr(event, "valid_time", None), timestamp),
+            str(getattr(event, "actor_id", "")),
+            str(getattr(event, "actor_role", "")),
+            str(getattr(event, "reason", "") or ""),
         )
+
+    @classmethod
+    def stated(
+        cls,
+        event_class: type,
+        record_id: str,
+        version: int,
+        position: int,
+        timestamp: datetime,
+        valid: Period,
+        actor_id: str,
+        actor_role: str,
+        reason: str,
+    ) -> Fact:
+        """The fact of an event of ``event_class`` saying these (``of`` reads them off it)."""
+        record_type, event_type = type_names(event_class)
+        return cls(
+            record_id,
+            version,
+            record_type,
+            event_type,
+            position,
+            actor_id,
+            actor_role,
+            reason,
+            iso_instant(timestamp),
+            valid[0],
+            valid[1],
+            valid[2],
+            timestamp.date() > valid[3],
+        )
+
+
+Period = tuple[str, str, str, date]
+"""An event's valid period as the views store it: first day, last day, precision, and the day
+after which recording it was late."""
+
+
+def period(valid: Any, timestamp: datetime) -> Period:
+    """The period of a ``ValidTime`` (None: events from before valid time existed happened
+    when recorded)."""
+    if valid is not None:
+        start: date = valid.start
+        end: date = valid.end
+        precision = str(valid.precision)
+    else:
+        start = end = timestamp.date()
+        precision = "day"
+    return start.isoformat(), end.isoformat(), precision, end + LATE_AFTER
 
 
 class ViewBatch:
     """Writes for one batch of events, all in the caller's transaction.
 
-    ``execute`` runs at once (later statements and ``query`` may depend on it); ``append``
-    collects rows of append-only tables and writes each table with one ``executemany``.
+    Statements run in the order given (later statements and ``query`` may depend on earlier
+    ones); consecutive ``insert`` calls of the same statement run as one ``executemany``, before
+    whatever comes next. ``append`` collects rows of append-only tables and writes each table
+    with one ``executemany`` at ``flush``.
     """
 
     def __init__(self, cursor: ViewCursor, cipher: ViewCipher) -> None:
         self._cursor = cursor
         self.cipher = cipher
-        self._appends: dict[str, list[Params]] = {}
-        self._insert_sql: dict[tuple[str, tuple[str, ...]], str] = {}
+        self._appends: dict[str, tuple[_RowPlan, list[tuple[Any, ...]]]] = {}
+        """Rows to append by statement, sealed at ``flush`` (a column at a time)."""
         self.memo: dict[tuple[str, str], Any] = {}
         """Values handlers learnt in this batch (e.g. partner names), to spare a query."""
         self._touches: dict[tuple[str, str], dict[str, tuple[int, str]]] = {}
+        self._inserting = ""
+        self._inserts: list[Params] = []
+
+    def _insert_now(self) -> None:
+        """Run the inserts held back (before any other statement)."""
+        if self._inserts:
+            if len(self._inserts) == 1:
+                self._cursor.execute(self._inserting, self._inserts[0])
+            else:
+                self._cursor.executemany(self._inserting, self._inserts)
+            self._inserts = []
 
     def execute(self, sql: str, params: Params = ()) -> None:
+        self._insert_now()
         self._cursor.execute(sql, params)
 
     def query(self, sql: str, params: Params = (), *, sealed: str | None = None) -> list[Row]:
         """Rows of a statement in this transaction; ``sealed``: open that table's columns."""
+        self._insert_now()
         self._cursor.execute(sql, params)
         rows = self._cursor.fetchall()
         if sealed is not None and rows:
@@ -116,29 +180,77 @@ class ViewBatch:
         return self.cipher.seal(table, column, row_id, value)
 
     def _values(self, table: str, row: dict[str, Any]) -> tuple[Any, ...]:
-        spec = SEALED.get(table)
-        if spec is None:
-            return tuple(row.values())
-        ids, columns = spec
-        row_id = row_key(ids, row)
-        seal = self.cipher.seal
-        return tuple(
-            seal(table, column, row_id, value) if column in columns else value
-            for column, value in row.items()
-        )
+        return self._row(table, row)[1]
+
+    def _row(self, table: str, row: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+        """The INSERT statement for ``row``'s columns, and its values with sealed ones sealed."""
+        columns = tuple(row)
+        plan = _ROW_PLANS.get((table, columns)) or _row_plan(table, columns)
+        return plan.sql, self._sealed(plan, tuple(row.values()))
+
+    def _sealed(self, plan: _RowPlan, values: tuple[Any, ...]) -> tuple[Any, ...]:
+        if not plan.sealed:
+            return values
+        ids = plan.ids
+        if len(ids) == 1:
+            row_id = str(values[ids[0]])
+        else:
+            row_id = "\x1f".join([str(values[i]) for i in ids])
+        sealed = list(values)
+        seal = self.cipher.seal_bound
+        for index, prefix in plan.sealed:
+            sealed[index] = seal(prefix, row_id, sealed[index])
+        return tuple(sealed)
 
     def append(self, table: str, row: dict[str, Any]) -> None:
-        sql = self._insert(table, tuple(row))
-        self._appends.setdefault(sql, []).append(self._values(table, row))
+        self.append_values(table, tuple(row), tuple(row.values()))
+
+    def append_values(self, table: str, columns: tuple[str, ...], values: tuple[Any, ...]) -> None:
+        """``append`` of a row given as its columns and values (for rows written per event)."""
+        plan = _ROW_PLANS.get((table, columns)) or _row_plan(table, columns)
+        found = self._appends.get(plan.sql)
+        if found is None:
+            self._appends[plan.sql] = (plan, [values])
+        else:
+            found[1].append(values)
+
+    def _sealed_rows(self, plan: _RowPlan, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """``rows`` with their sealed columns sealed, a column at a time (``seal_many``)."""
+        if not plan.sealed:
+            return rows
+        ids = plan.ids
+        if len(ids) == 1:
+            first = ids[0]
+            row_ids = [str(row[first]) for row in rows]
+        else:
+            row_ids = ["\x1f".join([str(row[i]) for i in ids]) for row in rows]
+        if len(plan.sealed) == 1:
+            index, prefix = plan.sealed[0]
+            sealed = self.cipher.seal_many(prefix, row_ids, [row[index] for row in rows])
+            return [
+                (*row[:index], value, *row[index + 1 :])
+                for row, value in zip(rows, sealed, strict=True)
+            ]
+        columns = [list(row) for row in rows]
+        for index, prefix in plan.sealed:
+            sealed = self.cipher.seal_many(prefix, row_ids, [row[index] for row in rows])
+            for row, value in zip(columns, sealed, strict=True):
+                row[index] = value
+        return [tuple(row) for row in columns]
 
     def insert(self, table: str, row: dict[str, Any]) -> None:
-        """Insert now (for state tables that later statements of the batch update)."""
-        self._cursor.execute(self._insert(table, tuple(row)), self._values(table, row))
+        """Insert before the next statement (for state tables that later statements update)."""
+        sql, values = self._row(table, row)
+        if sql != self._inserting:
+            self._insert_now()
+            self._inserting = sql
+        self._inserts.append(values)
 
     def insert_many(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        self._insert_now()
         if rows:
-            sql = self._insert(table, tuple(rows[0]))
-            self._cursor.executemany(sql, [self._values(table, row) for row in rows])
+            sealed = [self._row(table, row) for row in rows]
+            self._cursor.executemany(sealed[0][0], [values for _, values in sealed])
 
     def insert_tuples(
         self, table: str, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
@@ -146,6 +258,7 @@ class ViewBatch:
         """Insert rows given as tuples (tables without sealed columns, e.g. the blind index)."""
         if table in SEALED:
             raise ValueError(f"{table} has sealed columns: insert rows as dicts")
+        self._insert_now()
         if rows:
             self._cursor.executemany(self._insert(table, columns), rows)
 
@@ -161,8 +274,9 @@ class ViewBatch:
         )
 
     def flush(self) -> None:
-        for sql, rows in self._appends.items():
-            self._cursor.executemany(sql, rows)
+        self._insert_now()
+        for plan, rows in self._appends.values():
+            self._cursor.executemany(plan.sql, self._sealed_rows(plan, rows))
         self._appends.clear()
         for (table, id_column), touched in self._touches.items():
             self._cursor.executemany(
@@ -173,10 +287,35 @@ class ViewBatch:
         self._touches.clear()
 
     def _insert(self, table: str, columns: tuple[str, ...]) -> str:
-        key = (table, columns)
-        sql = self._insert_sql.get(key)
-        if sql is None:
-            marks = ", ".join("?" for _ in columns)
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
-            self._insert_sql[key] = sql
-        return sql
+        plan = _ROW_PLANS.get((table, columns))
+        return (plan or _row_plan(table, columns)).sql
+
+
+class _RowPlan(NamedTuple):
+    sql: str
+    ids: tuple[int, ...]
+    """Positions of the columns naming the row (its sealed values' associated data)."""
+    sealed: tuple[tuple[int, bytes], ...]
+    """Positions of the sealed columns, and the prefix of their associated data."""
+
+
+_ROW_PLANS: dict[tuple[str, tuple[str, ...]], _RowPlan] = {}
+
+
+def _row_plan(table: str, columns: tuple[str, ...]) -> _RowPlan:
+    marks = ", ".join("?" for _ in columns)
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+    ids: tuple[int, ...] = ()
+    sealed: tuple[tuple[int, bytes], ...] = ()
+    spec = SEALED.get(table)
+    if spec is not None:
+        names, sealed_columns = spec
+        missing = [name for name in names if name not in columns]
+        if missing:
+            raise KeyError(missing[0])
+        ids = tuple(columns.index(name) for name in names)
+        sealed = tuple(
+            (i, aad_prefix(table, c)) for i, c in enumerate(columns) if c in sealed_columns
+        )
+    plan = _ROW_PLANS[table, columns] = _RowPlan(sql, ids, sealed)
+    return plan

@@ -50,7 +50,7 @@ import os
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -70,6 +70,25 @@ VIEWS_KEY_PREFIX = "views:"
 _AAD_PREFIX = b"registry-views/1\x00"
 _WORD = re.compile(r"[^\W_]+")
 _NONCE_POOL = 4096
+
+
+_PADDING = tuple(b"\x80" + bytes(-(n + 1) % PAD_BLOCK) for n in range(PAD_BLOCK))
+"""What follows text of n bytes (mod 16): 0x80, then zeros up to a multiple of 16 bytes."""
+
+
+_PREFIXES: dict[tuple[str, str], bytes] = {}
+
+
+def aad_prefix(table: str, column: str) -> bytes:
+    """The associated data of a value of ``table.column``, but for the row id at its end."""
+    found = _PREFIXES.get((table, column))
+    if found is None:
+        found = _PREFIXES[table, column] = b"%s%s\x00%s\x00" % (
+            _AAD_PREFIX,
+            table.encode(),
+            column.encode(),
+        )
+    return found
 
 
 class ViewIntegrityError(Exception):
@@ -134,25 +153,51 @@ class ViewCipher:
 
     # Values.
 
-    def _nonce(self) -> bytes:
-        # Random bytes drawn in blocks (one system call per 4096 values); never handed out twice.
+    def seal(self, table: str, column: str, row_id: str, value: str | None) -> bytes | None:
+        """The stored form of ``value`` in ``table.column`` of row ``row_id`` (None stays None)."""
+        return self.seal_bound(aad_prefix(table, column), row_id, value)
+
+    def seal_bound(self, prefix: bytes, row_id: str, value: str | None) -> bytes | None:
+        """``seal`` with the associated data's prefix given (``aad_prefix(table, column)``)."""
+        if value is None:
+            return None
+        data = value.encode()
+        data += _PADDING[len(data) % PAD_BLOCK]
+        # Random nonces drawn in blocks (one system call per 4096 values), never handed out twice.
         with self._nonce_lock:
             at = self._nonce_at
             if at + NONCE_SIZE > len(self._nonces):
                 self._nonces = os.urandom(NONCE_SIZE * _NONCE_POOL)
                 at = 0
             self._nonce_at = at + NONCE_SIZE
-            return self._nonces[at : at + NONCE_SIZE]
+            nonce = self._nonces[at : at + NONCE_SIZE]
+        return FORMAT + nonce + self._aead.encrypt(nonce, data, prefix + row_id.encode())
 
-    def seal(self, table: str, column: str, row_id: str, value: str | None) -> bytes | None:
-        """The stored form of ``value`` in ``table.column`` of row ``row_id`` (None stays None)."""
-        if value is None:
-            return None
-        data = value.encode()
-        data += b"\x80" + bytes(-(len(data) + 1) % PAD_BLOCK)
-        nonce = self._nonce()
-        aad = b"%s%s\x00%s\x00%s" % (_AAD_PREFIX, table.encode(), column.encode(), row_id.encode())
-        return FORMAT + nonce + self._aead.encrypt(nonce, data, aad)
+    def seal_many(
+        self, prefix: bytes, row_ids: Sequence[str], values: Sequence[str | None]
+    ) -> list[bytes | None]:
+        """``seal_bound`` of each value for the row id at the same place (one nonce draw)."""
+        count = len(values)
+        with self._nonce_lock:
+            at = self._nonce_at
+            if at + NONCE_SIZE * count > len(self._nonces):
+                self._nonces = os.urandom(NONCE_SIZE * max(count, _NONCE_POOL))
+                at = 0
+            self._nonce_at = at + NONCE_SIZE * count
+            nonces = self._nonces
+        encrypt = self._aead.encrypt
+        sealed: list[bytes | None] = []
+        append = sealed.append
+        for row_id, value in zip(row_ids, values, strict=True):
+            if value is None:
+                append(None)
+                continue
+            data = value.encode()
+            data += _PADDING[len(data) % PAD_BLOCK]
+            nonce = nonces[at : at + NONCE_SIZE]
+            at += NONCE_SIZE
+            append(FORMAT + nonce + encrypt(nonce, data, prefix + row_id.encode()))
+        return sealed
 
     def open(self, table: str, column: str, row_id: str, stored: Any) -> str | None:
         """The text sealed by ``seal`` (None stays None)."""
@@ -161,7 +206,7 @@ class ViewCipher:
         raw = bytes(stored)
         if raw[:1] != FORMAT:
             raise ViewIntegrityError(f"{table}.{column} of {row_id}: not a sealed view value")
-        aad = b"%s%s\x00%s\x00%s" % (_AAD_PREFIX, table.encode(), column.encode(), row_id.encode())
+        aad = aad_prefix(table, column) + row_id.encode()
         try:
             data = self._aead.decrypt(raw[1 : 1 + NONCE_SIZE], raw[1 + NONCE_SIZE :], aad)
         except InvalidTag:

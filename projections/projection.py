@@ -37,12 +37,20 @@ class RegistryProjection(Projection[ViewStore]):
 
     def write_batch(self, cursor: ViewCursor, items: Sequence[Item]) -> None:
         """The batch's writes in the caller's transaction (which commits or rolls back)."""
+        self.write_facts(
+            cursor,
+            [(event, Fact.of(event, tracking.notification_id)) for event, tracking in items],
+            items[-1][1],
+        )
+
+    def write_facts(
+        self, cursor: ViewCursor, items: Sequence[tuple[Any, Fact]], last: Tracking
+    ) -> None:
+        """Apply (event, fact) pairs in log order, then record ``last`` as the position."""
         batch = ViewBatch(cursor, self.view.cipher)
-        for event, tracking in items:
-            handlers = self.handlers.for_class(type(event))
-            if handlers:
-                fact = Fact.of(event, tracking.notification_id)
-                for handler in handlers:
-                    handler(batch, event, fact)
+        for_class = self.handlers.for_class
+        for event, fact in items:
+            for handler in for_class(type(event)):
+                handler(batch, event, fact)
         batch.flush()
-        self.view.record_position(cursor, items[-1][1])
+        self.view.record_position(cursor, last)

@@ -7,6 +7,7 @@ The store carries the views' cipher (``projections.crypto``): writers seal text 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -33,6 +34,8 @@ Params = Sequence[Any]
 OPENED_CACHE = 100_000
 """Most decrypted values a store keeps for ``query(..., cache=True)`` (partner names)."""
 _MISSING: Any = object()
+BULK_CACHE_KIB = 131072
+"""SQLite page cache of a rebuild's transactions, in KiB (the pages it touches, at most)."""
 
 
 class ViewCursor(Protocol):
@@ -135,6 +138,25 @@ class ViewStore(TrackingRecorder):
         """A committing transaction; one writer per process at a time (SQLite allows one)."""
         with self._write_lock, self.transaction(commit=True) as cursor:
             yield cursor
+
+    @contextmanager
+    def bulk_writing(self) -> Iterator[ViewCursor]:
+        """``writing`` for a rebuild's large transactions: on SQLite with a page cache of
+        ``BULK_CACHE_KIB`` for its duration (the default 2 MiB spilled pages of the random-keyed
+        indexes to the WAL, some many times, before the commit); the setting is restored."""
+        with self.writing() as cursor:
+            if self.is_postgres:
+                yield cursor
+                return
+            cursor.execute("PRAGMA cache_size")
+            found = cursor.fetchone()
+            previous = int(next(iter(found.values()))) if found else -2000
+            cursor.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
+            try:
+                yield cursor
+            finally:
+                with contextlib.suppress(Exception):  # a broken connection: the error is above
+                    cursor.execute(f"PRAGMA cache_size = {previous}")
 
     # Schema.
 

@@ -10,6 +10,7 @@ import dataclasses
 import json
 import os
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -205,6 +206,17 @@ class EnvelopeCipher(Cipher):
             raise IntegrityError(
                 stream_id, version, topic, "the payload was altered or belongs elsewhere"
             ) from None
+
+    def prefetch_keys(self, states: Iterable[bytes]) -> None:
+        """Load the keys of these payloads not met yet in one go (``open`` still checks each)."""
+        ids = {
+            state[3:19]
+            for state in states
+            if state[:3] == _MAGIC_AND_FORMAT and len(state) >= HEADER_BYTES
+        }
+        ids.difference_update(self._openers)
+        if ids:
+            self.keys.prefetch_stream_keys(UUID(bytes=key_id) for key_id in ids)
 
     def _opener(
         self, stream_id: object, version: int, topic: str, state: bytes
@@ -456,16 +468,33 @@ class EnvelopeMapper(Mapper[Any]):
             again = written.read()  # the very bytes this process sealed, for this object
             if again is not None:
                 return again
-        clear = StoredEvent(
+        return self.decode_opened(self.open_stored(stored_event))
+
+    def open_stored(self, stored_event: StoredEvent) -> StoredEvent:
+        """The stored event with its payload decrypted (still JSON): raises IntegrityError."""
+        stream_id, version, topic = (
+            stored_event.originator_id,
+            stored_event.originator_version,
+            stored_event.topic,
+        )
+        return StoredEvent(
             originator_id=stream_id,
             originator_version=version,
             topic=topic,
             state=self.envelope.open(stream_id, version, topic, stored_event.state),
         )
+
+    def decode_opened(self, clear: StoredEvent) -> DomainEventProtocol[Any]:
+        """The domain event of a payload ``open_stored`` decrypted (personal data unsealed)."""
         try:
             with self.erasures.one_event():
                 return super().to_domain_event(clear)
         except MapperDeserialisationError as error:
             if isinstance(error.__cause__, SealedDataIntegrityError):
-                raise IntegrityError(stream_id, version, topic, str(error.__cause__)) from None
+                raise IntegrityError(
+                    clear.originator_id,
+                    clear.originator_version,
+                    clear.topic,
+                    str(error.__cause__),
+                ) from None
             raise

@@ -24,7 +24,7 @@ def refresh_current_rating(batch: ViewBatch, partner_id: str) -> None:
     )
 
 
-@HANDLERS.on(R.Event)
+@HANDLERS.on(R.Event, reads_event=False)
 def touch_assessment(batch: ViewBatch, event: Any, fact: Fact) -> None:
     if not isinstance(event, R.Opened):
         batch.touch("view_assessments", "assessment_id", fact)
@@ -52,14 +52,23 @@ def assessment_opened(batch: ViewBatch, event: Any, fact: Fact) -> None:
             "version": fact.version,
         },
     )
+    batch.memo["max_score", fact.record_id] = None
+
+
+def _max_score(batch: ViewBatch, assessment_id: str) -> Any:
+    """The assessment's ``max_score`` (None if it has none, or no row), from the memo if set."""
+    key = ("max_score", assessment_id)
+    if key in batch.memo:
+        return batch.memo[key]
+    rows = batch.query(
+        "SELECT max_score FROM view_assessments WHERE assessment_id = ?", (assessment_id,)
+    )
+    return rows[0]["max_score"] if rows else None
 
 
 @HANDLERS.on(R.RiskAdded)
 def risk_added(batch: ViewBatch, event: Any, fact: Fact) -> None:
-    rows = batch.query(
-        "SELECT max_score FROM view_assessments WHERE assessment_id = ?", (fact.record_id,)
-    )
-    previous = rows[0]["max_score"] if rows else None
+    previous = _max_score(batch, fact.record_id)
     score = int(event.risk.likelihood) * int(event.risk.impact)
     top = score if previous is None else max(int(previous), score)
     batch.execute(
@@ -67,6 +76,7 @@ def risk_added(batch: ViewBatch, event: Any, fact: Fact) -> None:
         "WHERE assessment_id = ?",
         (top, rating_for(top), fact.record_id),
     )
+    batch.memo["max_score", fact.record_id] = top
 
 
 @HANDLERS.on(R.MitigationAdded)
@@ -94,7 +104,7 @@ def mitigation_status_updated(batch: ViewBatch, event: Any, fact: Fact) -> None:
     )
 
 
-@HANDLERS.on(R.Submitted)
+@HANDLERS.on(R.Submitted, reads_event=False)
 def assessment_submitted(batch: ViewBatch, event: Any, fact: Fact) -> None:  # noqa: ARG001
     batch.execute(
         "UPDATE view_assessments SET status = 'submitted' WHERE assessment_id = ?",
@@ -109,6 +119,7 @@ def assessment_finalised(batch: ViewBatch, event: Any, fact: Fact) -> None:
         " finalised_on = ?, finalised_at = ? WHERE assessment_id = ?",
         (event.score, event.rating, fact.valid_start, fact.recorded_at, fact.record_id),
     )
+    batch.memo.pop(("max_score", fact.record_id), None)  # as stored: read it back if needed
     partner_id = str(event.partner_id)
     refresh_current_rating(batch, partner_id)
     add_entry(

@@ -12,7 +12,7 @@ from projections.views.timeline import add_entry
 D = DueDiligenceDecision
 
 
-@HANDLERS.on(D.Event)
+@HANDLERS.on(D.Event, reads_event=False)
 def touch_decision(batch: ViewBatch, event: Any, fact: Fact) -> None:
     if not isinstance(event, D.Proposed):
         batch.touch("view_decisions", "decision_id", fact)

@@ -130,7 +130,7 @@ def engagement_corrected(batch: ViewBatch, event: Any, fact: Fact) -> None:
     add_entry(batch, fact, "engagement_corrected", f"corrected: {name}", event.partner_ids)
 
 
-@HANDLERS.on(E.Event)
+@HANDLERS.on(E.Event, reads_event=False)
 def touch_engagement(batch: ViewBatch, event: Any, fact: Fact) -> None:
     if not isinstance(event, E.Recorded):
         batch.touch("view_engagements", "engagement_id", fact)

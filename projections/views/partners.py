@@ -78,7 +78,7 @@ def partner_name(batch: ViewBatch, partner_id: str) -> str:
     return name
 
 
-@HANDLERS.on(P.Event)
+@HANDLERS.on(P.Event, reads_event=False)
 def touch_partner(batch: ViewBatch, event: Any, fact: Fact) -> None:
     """Every partner event moves the row's version and last-change time."""
     if not isinstance(event, (P.Registered, *_STATUS)):
@@ -147,7 +147,7 @@ _STATUS = {
 }
 
 
-@HANDLERS.on(*_STATUS)
+@HANDLERS.on(*_STATUS, reads_event=False)
 def partner_status_changed(batch: ViewBatch, event: Any, fact: Fact) -> None:
     status, verb = _STATUS[type(event)]
     batch.execute(

@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from collections.abc import Mapping
+from typing import Any
 from uuid import UUID
 
 from security.keys.master import (
@@ -38,7 +40,23 @@ __all__ = [
 # One store (one connection, one cache) per storage location and master key in a process, so
 # that every application and mapper of the process shares the cache that erasure clears.
 _open_stores: weakref.WeakValueDictionary[tuple[str, str], KeyStore] = weakref.WeakValueDictionary()
+_closers: dict[tuple[str, str], weakref.finalize[Any, Any]] = {}
 _open_lock = threading.Lock()
+
+
+def _forget_inherited_stores() -> None:
+    """In a forked child: the parent's stores hold the parent's connections (a PostgreSQL
+    socket, an SQLite file handle), which the child must neither use nor close; it opens its
+    own on first use."""
+    global _open_lock
+    _open_lock = threading.Lock()
+    for closer in _closers.values():
+        closer.detach()
+    _closers.clear()
+    _open_stores.clear()
+
+
+os.register_at_fork(after_in_child=_forget_inherited_stores)
 
 
 def open_key_store(env: Mapping[str, str], master: bytes | None = None) -> KeyStore:
@@ -59,7 +77,9 @@ def open_key_store(env: Mapping[str, str], master: bytes | None = None) -> KeySt
         if location is not None:
             _open_stores[(location, master_key_id(key))] = store
             # The finalizer must not hold the store itself, or the store would never be freed.
-            weakref.finalize(store, store.connection_closer())
+            _closers[(location, master_key_id(key))] = weakref.finalize(
+                store, store.connection_closer()
+            )
         return store
 
 
@@ -76,6 +96,7 @@ def release_key_store(env: Mapping[str, str]) -> None:
             if key[0] == location:
                 store.close()
                 del _open_stores[key]
+                _closers.pop(key, None)
 
 
 def _module(env: Mapping[str, str]) -> str:

@@ -21,6 +21,7 @@ from security.keys import (
     PersonKeyShredder,
     master_key_id,
     open_key_store,
+    release_key_store,
 )
 from security.keys.postgres import PostgresKeyStore
 from security.keys.sqlite import SQLiteKeyStore
@@ -242,3 +243,48 @@ def test_concurrent_processes_agree_on_one_key_per_stream(backend: Backend) -> N
         for store in stores:
             store.close()
     assert all(result == results[0] for result in results)
+
+
+def test_prefetched_stream_keys_are_served_without_a_query_each(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = open_key_store(backend.env())
+    streams = [writer.data_key_for_stream(uuid4()) for _ in range(3)]
+    person_key = writer.person_key(uuid4())
+    release_key_store(backend.env())
+    reader = open_key_store(backend.env())
+    try:
+        queries: list[str] = []
+        real = KeyStore._select_one
+
+        def counted(self: KeyStore, where: str, params: tuple[object, ...]) -> object:
+            queries.append(where)
+            return real(self, where, params)
+
+        monkeypatch.setattr(KeyStore, "_select_one", counted)
+        reader.prefetch_stream_keys([k.key_id for k in streams] + [person_key.key_id, uuid4()])
+        assert [reader.key_by_id(k.key_id) for k in streams] == streams
+        assert queries == []
+        assert reader.key_by_id(person_key.key_id) == person_key  # not prefetched: one query
+        assert len(queries) == 1
+    finally:
+        release_key_store(backend.env())
+
+
+def test_a_forked_child_opens_its_own_key_store(backend: Backend) -> None:
+    store = open_key_store(backend.env())
+    stream = store.data_key_for_stream(uuid4())
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: must not reuse the parent's connection
+        try:
+            own = open_key_store(backend.env())
+            found = own.key_by_id(stream.key_id)
+            os.write(write, b"new" if own is not store and found == stream else b"same")
+        finally:
+            os._exit(0)
+    os.close(write)
+    assert os.read(read, 16) == b"new"
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert store.key_by_id(stream.key_id) == stream  # the parent's connection still works

@@ -1,0 +1,125 @@
+"""A second process reads, decrypts and decodes the log a page ahead of a rebuild's writer.
+
+Reading a page (select, AES-GCM open, JSON decode, facts: ``Replay``) costs about as much CPU
+as writing it (handlers, sealing, SQL), so on two cores a rebuild runs both at once: a forked
+child opens its own application on the same storage and sends each page's (event, fact) items
+through a pipe (``Replay.encode``); the parent writes them. A page the child fails on (or
+a child that dies) is read again by the parent, which so raises the same error a rebuild
+without the child would.
+
+The child is forked (it inherits the imported code and the handlers, and starts in a few
+milliseconds), so only from a process with no other thread: a thread holding a lock at the
+fork would leave that lock held forever in the child. The parent waits until the child has
+opened its application (``ready``) before it opens its own or writes: opening one creates
+what is missing (PostgreSQL refuses the same DDL from two sessions at once: "tuple
+concurrently updated") and may write (the key store's tables).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import struct
+import threading
+from collections.abc import Iterator, Mapping
+from multiprocessing.connection import Connection
+from typing import Any
+
+from projections.handlers import EventHandlers
+from projections.replay import Replay
+
+READY_TIMEOUT = 30.0
+"""Seconds the child may take to open its application (it waits for locks like any writer)."""
+
+_READY, _PAGE, _DONE, _FAILED = b"R", b"P", b"D", b"F"
+_HEAD = struct.Struct(">qq")  # the page's last notification id, its number of notifications
+
+
+class ReaderError(Exception):
+    """The reader process stopped before the end of the log (the parent reads on itself)."""
+
+
+class LogReader:
+    """The child process reading ``app_class(env)``'s log, ``size`` notifications a page."""
+
+    def __init__(self, process: Any, receiver: Connection) -> None:
+        self._process = process
+        self._receiver = receiver
+
+    @classmethod
+    def start(
+        cls, app_class: type, env: Mapping[str, str], handlers: EventHandlers, size: int
+    ) -> LogReader | None:
+        """The started reader; None where it cannot run (no fork, other threads)."""
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return None
+        if threading.active_count() > 1:
+            return None
+        context = multiprocessing.get_context("fork")
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_serve,
+            args=(app_class, dict(env), handlers, size, sender),
+            name="views-rebuild-reader",
+            daemon=True,
+        )
+        process.start()
+        sender.close()
+        return cls(process, receiver)
+
+    def ready(self) -> bool:
+        """Wait until the child has opened its application; False (and stopped) if it fails."""
+        try:
+            if self._receiver.poll(READY_TIMEOUT) and self._receiver.recv_bytes() == _READY:
+                return True
+        except (EOFError, OSError):
+            pass
+        self.stop()
+        return False
+
+    def pages(self) -> Iterator[tuple[int, int, bytes]]:
+        """(last notification id, notifications, encoded items) of each page, in log order.
+
+        Raises ``ReaderError`` when the child fails or dies before the end of the log.
+        """
+        while True:
+            try:
+                message = self._receiver.recv_bytes()
+            except (EOFError, OSError) as error:
+                raise ReaderError(f"the reader process ended: {error!r}") from None
+            kind = message[:1]
+            if kind == _DONE:
+                return
+            if kind != _PAGE:
+                raise ReaderError(message[1:].decode(errors="replace"))
+            last, count = _HEAD.unpack_from(message, 1)
+            yield last, count, message[1 + _HEAD.size :]
+
+    def stop(self) -> None:
+        """End the child (at once if it is still reading) and release the pipe."""
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join(timeout=10)
+        self._receiver.close()
+
+
+def _serve(
+    app_class: type, env: dict[str, str], handlers: EventHandlers, size: int, sender: Connection
+) -> None:
+    """The child: read every page and send it, then DONE; FAILED and why on any error."""
+    app = None
+    try:
+        app = app_class(env=env)
+        replay = Replay(app, handlers)
+        sender.send_bytes(_READY)
+        for page in replay.pages(size):
+            items = replay.encode(replay.items(page))
+            sender.send_bytes(_PAGE + _HEAD.pack(page[-1][0], len(page)) + items)
+        sender.send_bytes(_DONE)
+    except BaseException as error:  # the parent reads the page again and meets the error itself
+        with contextlib.suppress(OSError):
+            sender.send_bytes(_FAILED + repr(error).encode())
+    finally:
+        if app is not None:
+            app.close()
+        sender.close()

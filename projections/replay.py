@@ -1,0 +1,367 @@
+"""Reading the log for a rebuild: decrypt every event, decode only what the views read.
+
+Every payload is decrypted (``EnvelopeCipher.open``: one altered or moved fails as anywhere).
+An event whose handlers all read only its ``Fact`` (``EventHandlers.reads_event``; most events
+of a registry: follow-ups, actor mappings, status changes) is not decoded into a domain event:
+its JSON is parsed without the transcoder's object hook, and the fact's few fields are read
+from it through the same transcodings (``Fact.stated``); the handlers get an empty instance of
+the event's class. A payload of any other shape than expected (a class version to upcast, a
+timestamp or actor that is not plain text, ...) is decoded whole, as the follower does.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import io
+import json
+import pickle
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+from uuid import UUID, SafeUUID
+
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    StoredEvent,
+    UUIDAsHex,
+    find_id_convertor,
+)
+from eventsourcing.sqlite import SQLiteDatastore
+from eventsourcing.utils import resolve_topic
+
+from domain.valid_time import ValidTime
+from projections.batch import Fact, Period, period
+from projections.handlers import HANDLERS, EventHandlers
+from security.envelope import EnvelopeMapper
+
+_raw_decode = json.JSONDecoder().raw_decode
+_PERIODS = 65536
+_FACT_KEYS = frozenset(("timestamp", "valid_time", "actor_id", "actor_role", "reason"))
+_RECORD_IDS = 65536
+
+
+def _uuid(value: int, is_safe: SafeUUID) -> UUID:
+    """A UUID as pickled by ``encode`` (its own pickling runs ``__setstate__`` in Python)."""
+    found = object.__new__(UUID)
+    object.__setattr__(found, "int", value)
+    object.__setattr__(found, "is_safe", is_safe)
+    return found
+
+
+def _uuid_from_hex(text: str) -> UUID:
+    """``UUID(text)`` (what ``UUIDAsHex`` decodes), without its parsing for the usual form:
+    32 letters or digits go to ``int(text, 16)`` as in ``UUID.__init__``; anything else to it."""
+    if len(text) != 32 or not text.isalnum():
+        return UUID(text)
+    return _uuid(int(text, 16), SafeUUID.unknown)
+
+
+def _reduce_uuid(value: UUID) -> tuple[Any, tuple[int, SafeUUID]]:
+    return _uuid, (value.int, value.is_safe)
+
+
+_DISPATCH = {**copyreg.dispatch_table, UUID: _reduce_uuid}
+
+
+def _same(data: bytes) -> bytes:
+    return data
+
+
+class _Plan(NamedTuple):
+    event_class: type
+    decode: bool
+    """Some handler reads the event: decode it whole."""
+    blank: Any
+    """An instance of the class without attributes, for handlers that read only the class."""
+    handled: bool
+    """Some handler listens: an event no view reads is neither decrypted nor decoded."""
+    class_version: int
+    record_ids: dict[Any, str]
+    """Stored originator ids of this class's events, as text (converted as the mapper does)."""
+    originator_ids: dict[Any, Any]
+    """Stored originator ids of this class's events, converted as the mapper converts them."""
+
+
+Stored = tuple[int, Any, int, str, bytes]
+"""A notification as a rebuild reads it: id, originator id, version, topic, state."""
+
+
+class Replay:
+    """Turns notifications of ``app``'s log into (event, fact) pairs for the projection."""
+
+    def __init__(self, app: Any, handlers: EventHandlers = HANDLERS) -> None:
+        mapper = app.mapper
+        if not isinstance(mapper, EnvelopeMapper) or not isinstance(
+            mapper.transcoder, JSONTranscoder
+        ):
+            raise TypeError("a rebuild reads the log through security.envelope:EnvelopeMapper")
+        self._app = app
+        self._mapper = mapper
+        self._open = mapper.envelope.open
+        self._prefetch = mapper.envelope.prefetch_keys
+        self._handlers = handlers
+        self._names = names = mapper.transcoder.names
+        self._erasures = mapper.erasures
+        compressor = mapper.compressor
+        self._decompressed: Any = compressor.decompress if compressor else _same
+
+        uuids = names.get("uuid_hex")
+        uuid_hex = type(uuids) is UUIDAsHex
+
+        def transcoded(found: dict[str, Any]) -> Any:  # JSONTranscoder._decode_obj, leaner
+            if len(found) == 2 and "_type_" in found and "_data_" in found:
+                kind, data = found["_type_"], found["_data_"]
+                if kind == "uuid_hex" and uuid_hex and type(data) is str:
+                    return _uuid_from_hex(data)
+                return names[kind].decode(data)
+            return found
+
+        self._loads = json.JSONDecoder(object_hook=transcoded).decode
+        self._plans: dict[str, _Plan] = {}
+        self._periods: dict[str, Period] = {}
+        self._valid_periods: dict[ValidTime, Period] = {}
+        self._streams: dict[str, str] = {}
+        self._blanks: dict[int, str] = {}
+        """Topics by the id of their plan's blank event (plans live as long as this replay)."""
+
+    def pages(self, size: int, after: int = 0) -> Iterator[list[Stored]]:
+        """The log after position ``after``, ``size`` notifications a page."""
+        recorder = self._app.recorder
+        datastore = getattr(recorder, "datastore", None)
+        table = getattr(recorder, "events_table_name", None)
+        position = after
+        while True:
+            page: list[Stored]
+            if isinstance(datastore, SQLiteDatastore) and isinstance(table, str):
+                # The library's select_notifications, without its objects: plain rows.
+                with datastore.transaction(commit=False) as cursor:
+                    raw = cursor.sqlite_cursor
+                    raw.row_factory = None
+                    raw.execute(
+                        "SELECT rowid, originator_id, originator_version, topic, state "  # noqa: S608
+                        f"FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                        (position, size),
+                    )
+                    rows = raw.fetchall()
+                # Stream ids as text, converted once per stream as the recorder converts them.
+                streams = self._streams
+                page = []
+                for row in rows:
+                    stream = streams.get(row[1])
+                    if stream is None:
+                        if len(streams) >= _RECORD_IDS:
+                            streams.clear()
+                        stream = streams[row[1]] = str(recorder.convert_originator_id(row[1]))
+                    page.append((row[0], stream, row[2], row[3], row[4]))
+            else:
+                page = [
+                    (n.id, n.originator_id, n.originator_version, n.topic, n.state)
+                    for n in recorder.select_notifications(
+                        start=position, limit=size, inclusive_of_start=False
+                    )
+                ]
+            if not page:
+                return
+            yield page
+            position = page[-1][0]
+
+    def items(self, notifications: Sequence[Stored]) -> list[tuple[Any, Fact]]:
+        """(event, fact) of each notification some view reads, in order."""
+        found: list[tuple[Any, Fact]] = []
+        append = found.append
+        plans = self._plans
+        open_payload = self._open
+        self._prefetch(n[4] for n in notifications)
+        for n in notifications:
+            topic = n[3]
+            plan = plans.get(topic)
+            if plan is None:
+                plan = self._plan(topic)
+            if not plan.handled:
+                continue
+            clear = open_payload(n[1], n[2], topic, n[4])
+            if not plan.decode:
+                fact = self._fact(plan, n, clear)
+                if fact is not None:
+                    append((plan.blank, fact))
+                    continue
+            event = self._event(plan, n, clear)
+            if event is None:  # the mapper's way, which raises what it raises
+                event = self._mapper.decode_opened(StoredEvent(n[1], n[2], topic, clear))
+                append((event, Fact.of(event, n[0])))
+            else:
+                append((event, self._fact_of(plan, n, event)))
+        return found
+
+    def encode(self, items: Sequence[tuple[Any, Fact]]) -> bytes:
+        """``items`` as bytes for ``decode`` in another process: facts as plain tuples, events
+        that were not decoded as their topic (a fraction of the cost of pickling objects)."""
+        blanks = self._blanks
+        out = io.BytesIO()
+        pickler = pickle.Pickler(out, pickle.HIGHEST_PROTOCOL)
+        pickler.dispatch_table = _DISPATCH
+        pickler.dump([(blanks.get(id(event), event), tuple(fact)) for event, fact in items])
+        return out.getvalue()
+
+    def decode(self, data: bytes) -> list[tuple[Any, Fact]]:
+        """The items ``encode`` gave (from a process reading the same log)."""
+        plans = self._plans
+        found = []
+        for event, fact in pickle.loads(data):  # noqa: S301 (from our own reader process)
+            if type(event) is str:
+                plan = plans.get(event)
+                event = (plan or self._plan(event)).blank
+            found.append((event, Fact._make(fact)))
+        return found
+
+    def _plan(self, topic: str) -> _Plan:
+        event_class = resolve_topic(topic)
+        plan = _Plan(
+            event_class,
+            self._handlers.reads_event(event_class),
+            object.__new__(event_class),
+            bool(self._handlers.for_class(event_class)),
+            int(getattr(event_class, "class_version", 1)),
+            {},
+            {},
+        )
+        self._plans[topic] = plan
+        self._blanks[id(plan.blank)] = topic
+        return plan
+
+    def _event(self, plan: _Plan, n: Stored, clear: bytes) -> Any:
+        """The domain event, decoded as ``EnvelopeMapper.decode_opened`` decodes it (the
+        library's ``Mapper.to_domain_event``, eventsourcing 9.5.6: same transcodings, same
+        state) with less on the way: a lean object hook, stream ids converted once per stream;
+        None for anything else (a class version to upcast, an error), left to the mapper."""
+        if plan.class_version != 1:
+            return None
+        try:
+            with self._erasures.one_event():
+                state = self._loads(self._decompressed(clear).decode())
+        except Exception:  # the mapper decodes it again and raises its error
+            return None
+        if type(state) is not dict or "class_version" in state:
+            return None
+        stream = n[1]
+        originator_id = plan.originator_ids.get(stream)
+        if originator_id is None:
+            kind: Any = type(stream)
+            originator_id = find_id_convertor(plan.event_class, kind)(stream)
+            if len(plan.originator_ids) >= _RECORD_IDS:
+                plan.originator_ids.clear()
+            plan.originator_ids[stream] = originator_id
+        state["originator_id"] = originator_id
+        state["originator_version"] = n[2]
+        event: Any = object.__new__(plan.event_class)
+        object.__setattr__(event, "__dict__", state)
+        return event
+
+    def _fact_of(self, plan: _Plan, n: Stored, event: Any) -> Fact:
+        """``Fact.of(event)`` of an event ``_event`` decoded, with the stream's id as text and
+        the period of each valid time computed once."""
+        timestamp: datetime = event.timestamp
+        valid: Any = getattr(event, "valid_time", None)
+        memo = type(valid) is ValidTime
+        found = self._valid_periods.get(valid) if memo else None
+        if found is None:
+            found = period(valid, timestamp)
+            if memo:
+                if len(self._valid_periods) >= _PERIODS:
+                    self._valid_periods.clear()
+                self._valid_periods[valid] = found
+        record_id = plan.record_ids.get(n[1])
+        if record_id is None:
+            record_id = self._record_id(plan, n[1])
+        return Fact.stated(
+            plan.event_class,
+            record_id,
+            int(event.originator_version),
+            n[0],
+            timestamp,
+            found,
+            str(getattr(event, "actor_id", "")),
+            str(getattr(event, "actor_role", "")),
+            str(getattr(event, "reason", "") or ""),
+        )
+
+    def _fact(self, plan: _Plan, n: Stored, clear: bytes) -> Fact | None:
+        """The fact read straight off the payload; None when it is not of the expected shape."""
+        try:
+            text = self._decompressed(clear).decode()
+            payload, end = _raw_decode(text)
+        except ValueError:  # not UTF-8 or not JSON: the mapper raises its error
+            return None
+        if end != len(text) or type(payload) is not dict:
+            return None
+        if payload.get("class_version", 1) != plan.class_version:
+            return None  # to be upcast first
+        if not _FACT_KEYS.issubset(payload):
+            return None  # a class attribute may stand in for what is missing: decode it
+        timestamp = self._transcoded(payload["timestamp"], "datetime_iso")
+        if type(timestamp) is not datetime:
+            return None
+        stated = payload["valid_time"]
+        if stated is None:
+            valid = period(None, timestamp)
+        else:
+            valid_text = stated.get("_data_") if type(stated) is dict else None
+            if type(valid_text) is not str:
+                return None
+            found = self._periods.get(valid_text)
+            if found is None or len(stated) != 2 or stated.get("_type_") != "valid_time":
+                found = self._period(stated, valid_text, timestamp)
+                if found is None:
+                    return None
+            valid = found
+        actor_id = payload["actor_id"]
+        actor_role = payload["actor_role"]
+        reason = payload["reason"] or ""
+        if type(actor_id) is not str or type(actor_role) is not str or type(reason) is not str:
+            return None
+        record_id = plan.record_ids.get(n[1])
+        if record_id is None:
+            record_id = self._record_id(plan, n[1])
+        return Fact.stated(
+            plan.event_class,
+            record_id,
+            int(n[2]),
+            n[0],
+            timestamp,
+            valid,
+            actor_id,
+            actor_role,
+            reason,
+        )
+
+    def _record_id(self, plan: _Plan, originator_id: Any) -> str:
+        """The event's ``originator_id`` as text, converted as the mapper converts it."""
+        converted = originator_id
+        if type(converted) is not UUID:
+            kind: Any = type(converted)
+            converted = find_id_convertor(plan.event_class, kind)(converted)
+        found = str(converted)
+        if len(plan.record_ids) >= _RECORD_IDS:
+            plan.record_ids.clear()
+        plan.record_ids[originator_id] = found
+        return found
+
+    def _period(self, stated: Any, text: str, timestamp: datetime) -> Period | None:
+        valid = self._transcoded(stated, "valid_time")
+        if valid is None:
+            return None
+        found = period(valid, timestamp)
+        if len(self._periods) >= _PERIODS:
+            self._periods.clear()
+        self._periods[text] = found
+        return found
+
+    def _transcoded(self, stored: Any, name: str) -> Any:
+        """``stored`` decoded when it is ``{"_type_": name, "_data_": text}``, else None."""
+        if type(stored) is not dict or len(stored) != 2 or stored.get("_type_") != name:
+            return None
+        data = stored.get("_data_")
+        transcoding = self._names.get(name)
+        if type(data) is not str or transcoding is None:
+            return None
+        return transcoding.decode(data)
