@@ -3,7 +3,9 @@
 Reading a page (select, AES-GCM open, JSON decode, facts: ``Replay``) costs about as much CPU
 as writing it (handlers, sealing, SQL), so on two cores a rebuild runs both at once: a forked
 child opens its own application on the same storage and sends each page's (event, fact) items
-through a pipe (``Replay.encode``); the parent writes them. A page the child fails on (or
+through a pipe (``Replay.encode``); the parent writes them. Part of the events to decode
+whole are sent decrypted only, for the parent to decode, as much as keeps both processes busy
+(``HANDOFF_*``). A page the child fails on (or
 a child that dies) is read again by the parent, which so raises the same error a rebuild
 without the child would.
 
@@ -21,6 +23,7 @@ import contextlib
 import multiprocessing
 import struct
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from multiprocessing.connection import Connection
 from typing import Any
@@ -28,6 +31,13 @@ from typing import Any
 from projections.handlers import EventHandlers
 from projections.replay import Replay
 
+HANDOFF_START = 0.2
+HANDOFF_STEP = 0.1
+HANDOFF_BLOCKED = 0.2
+"""The share of the events to decode whole that the reader leaves to the writer (decrypted)
+starts at HANDOFF_START and moves by HANDOFF_STEP after each page: down when sending the page
+blocked longer than HANDOFF_BLOCKED of the time reading it took (the writer was still busy),
+up otherwise (the writer was waiting): each process ends up with about half the work."""
 READY_TIMEOUT = 30.0
 """Seconds the child may take to open its application (it waits for locks like any writer)."""
 
@@ -112,9 +122,19 @@ def _serve(
         app = app_class(env=env)
         replay = Replay(app, handlers)
         sender.send_bytes(_READY)
+        share = HANDOFF_START
         for page in replay.pages(size):
-            items = replay.encode(replay.items(page))
+            started = time.perf_counter()
+            items = replay.encode(replay.items_to_send(page, share))
+            sending = time.perf_counter()
             sender.send_bytes(_PAGE + _HEAD.pack(page[-1][0], len(page)) + items)
+            sent = time.perf_counter()
+            # Blocked sending: the writer is the slower, keep more of the decoding here;
+            # not blocked: the writer waits for pages, leave it more.
+            if sent - sending > HANDOFF_BLOCKED * (sending - started):
+                share = max(0.0, share - HANDOFF_STEP)
+            else:
+                share = min(1.0, share + HANDOFF_STEP)
         sender.send_bytes(_DONE)
     except BaseException as error:  # the parent reads the page again and meets the error itself
         with contextlib.suppress(OSError):

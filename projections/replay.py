@@ -167,10 +167,21 @@ class Replay:
 
     def items(self, notifications: Sequence[Stored]) -> list[tuple[Any, Fact]]:
         """(event, fact) of each notification some view reads, in order."""
-        found: list[tuple[Any, Fact]] = []
+        found: list[tuple[Any, Fact]] = self._items(notifications, 0.0)
+        return found
+
+    def items_to_send(self, notifications: Sequence[Stored], share: float) -> list[Any]:
+        """``items`` for ``encode``, but about ``share`` of the events to decode whole left
+        decrypted only, for the receiving process to decode (``decode``): a writer that
+        waits for pages takes on part of the reader's work."""
+        return self._items(notifications, share)
+
+    def _items(self, notifications: Sequence[Stored], share: float) -> list[Any]:
+        found: list[Any] = []
         append = found.append
         plans = self._plans
         open_payload = self._open
+        handed = 0.0
         self._prefetch(n[4] for n in notifications)
         for n in notifications:
             topic = n[3]
@@ -185,22 +196,36 @@ class Replay:
                 if fact is not None:
                     append((plan.blank, fact))
                     continue
-            event = self._event(plan, n, clear)
-            if event is None:  # the mapper's way, which raises what it raises
-                event = self._mapper.decode_opened(StoredEvent(n[1], n[2], topic, clear))
-                append((event, Fact.of(event, n[0])))
-            else:
-                append((event, self._fact_of(plan, n, event)))
+            elif share:
+                handed += share
+                if handed >= 1.0:
+                    handed -= 1.0
+                    append(((n[0], n[1], n[2], topic, clear), None))
+                    continue
+            append(self._whole(plan, n, clear))
         return found
 
-    def encode(self, items: Sequence[tuple[Any, Fact]]) -> bytes:
+    def _whole(self, plan: _Plan, n: Stored, clear: bytes) -> tuple[Any, Fact]:
+        """(event, fact) of an event decoded whole from its decrypted payload ``clear``."""
+        event = self._event(plan, n, clear)
+        if event is None:  # the mapper's way, which raises what it raises
+            event = self._mapper.decode_opened(StoredEvent(n[1], n[2], n[3], clear))
+            return event, Fact.of(event, n[0])
+        return event, self._fact_of(plan, n, event)
+
+    def encode(self, items: Sequence[tuple[Any, Any]]) -> bytes:
         """``items`` as bytes for ``decode`` in another process: facts as plain tuples, events
         that were not decoded as their topic (a fraction of the cost of pickling objects)."""
         blanks = self._blanks
         out = io.BytesIO()
         pickler = pickle.Pickler(out, pickle.HIGHEST_PROTOCOL)
         pickler.dispatch_table = _DISPATCH
-        pickler.dump([(blanks.get(id(event), event), tuple(fact)) for event, fact in items])
+        pickler.dump(
+            [
+                (blanks.get(id(event), event), None if fact is None else tuple(fact))
+                for event, fact in items
+            ]
+        )
         return out.getvalue()
 
     def decode(self, data: bytes) -> list[tuple[Any, Fact]]:
@@ -208,10 +233,15 @@ class Replay:
         plans = self._plans
         found = []
         for event, fact in pickle.loads(data):  # noqa: S301 (from our own reader process)
-            if type(event) is str:
+            kind = type(event)
+            if kind is str:
                 plan = plans.get(event)
-                event = (plan or self._plan(event)).blank
-            found.append((event, Fact._make(fact)))
+                found.append(((plan or self._plan(event)).blank, Fact._make(fact)))
+            elif kind is tuple:  # left decrypted only: (id, stream, version, topic, clear)
+                plan = plans.get(event[3]) or self._plan(event[3])
+                found.append(self._whole(plan, event, event[4]))
+            else:
+                found.append((event, Fact._make(fact)))
         return found
 
     def _plan(self, topic: str) -> _Plan:

@@ -144,3 +144,19 @@ def test_a_payload_without_a_field_of_the_fact_is_decoded_whole(
     payload = json.loads(clear)
     del payload["reason"]
     assert replay._fact(plan, stored, json.dumps(payload).encode()) is None
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
+def test_items_sent_to_another_process_arrive_as_read_here(
+    registry: PartnershipRegistry, share: float
+) -> None:
+    record_a_little_of_everything(registry)
+    reader, writer = Replay(registry, HANDLERS), Replay(registry, HANDLERS)
+    stored = logged(registry, reader)
+    here = Replay(registry, HANDLERS).items(stored)
+    sent = reader.items_to_send(stored, share)
+    left = sum(1 for _, fact in sent if fact is None)
+    assert (left > 0) == (share > 0)
+    arrived = writer.decode(reader.encode(sent))
+    assert [fact for _, fact in arrived] == [fact for _, fact in here]
+    assert [(type(e), vars(e)) for e, _ in arrived] == [(type(e), vars(e)) for e, _ in here]
