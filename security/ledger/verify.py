@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -270,17 +271,26 @@ def _check_ranges(
         return stitched.finish(last_id)
     helper = _Helper(helper_target, work)
     merged = 0
+    leaves_here, seconds_here = 0, 0.0
     try:
         while (index := work.take()) is not None:
+            began = time.perf_counter()
             work.results[index] = check_range(store, *work.ranges[index], work.cuts[index])
+            seconds_here += time.perf_counter() - began
+            leaves_here += work.ranges[index][1] - work.ranges[index][0]
             merged = stitched.add_ready(work, merged, progress)
             if merged < 0:
                 return False
-        # Ranges the helper has not answered yet (at most two small ones) are checked here too,
-        # the one it would start next first, rather than waiting for a helper that may be slow.
-        for index in reversed(helper.owed()):
+        # The helper owes at most two ranges: the one it would start next is checked here, the
+        # one it is on is waited for, up to twice what checking it here would take.
+        owed = helper.owed()
+        for index in owed[1:]:
             if work.results[index] is _TODO:
                 work.results[index] = check_range(store, *work.ranges[index], work.cuts[index])
+        if owed:
+            start, stop = work.ranges[owed[0]]
+            per_leaf = seconds_here / leaves_here if leaves_here else 0.001
+            helper.wait_for(owed[0], 2 * per_leaf * (stop - start))
     finally:
         helper.finish()
     if work.stopped:  # the helper found a mismatch
@@ -402,11 +412,20 @@ class _Helper:
         self.lock = threading.Lock()
         self.closing = False
         self.waiting: deque[int] = deque()  # ranges asked for and not answered yet, in order
+        self.answered = threading.Condition()  # notified at each answer, and when it stops
+        self.stopped = False
         self.thread = threading.Thread(target=self._run, name="verify-helper", daemon=True)
         self.thread.start()
 
     def owed(self) -> list[int]:
         return list(self.waiting)
+
+    def wait_for(self, index: int, seconds: float) -> None:
+        """Until range `index` is answered or the helper stopped, at most `seconds`."""
+        with self.answered:
+            self.answered.wait_for(
+                lambda: self.stopped or self.work.results[index] is not _TODO, seconds
+            )
 
     def _run(self) -> None:
         try:
@@ -414,6 +433,9 @@ class _Helper:
         except (OSError, EOFError, ValueError, TypeError):
             pass  # the helper is gone or answered nonsense: this process checks the rest
         finally:
+            with self.answered:
+                self.stopped = True
+                self.answered.notify_all()
             self._reap()
 
     def _serve(self) -> None:
@@ -431,13 +453,11 @@ class _Helper:
         assert requests is not None
         assert replies is not None
         marshal.dump(self.target, requests)
-        requests.flush()
-        # No range is taken before the helper has started and opened the store.
-        if marshal.load(replies) != "ready":  # noqa: S302 (plain values from our own child)
-            return
         waiting = self.waiting
         while True:
-            # Two ranges asked for at a time, so the helper never waits for this thread.
+            # Two ranges asked for at a time, so the helper never waits for this thread (asked
+            # at once, so it starts on them as soon as it is up; any it has not answered when
+            # this process runs out of work are checked there too).
             while len(waiting) < 2 and (index := work.take()) is not None:
                 start, stop = work.ranges[index]
                 marshal.dump((start, stop, work.cuts[index]), requests)
@@ -445,7 +465,7 @@ class _Helper:
             requests.flush()
             if not waiting:
                 return
-            reply = marshal.load(replies)  # noqa: S302
+            reply = marshal.load(replies)  # noqa: S302 (plain values from our own child)
             index = waiting[0]
             if reply is None:
                 work.results[index] = None
@@ -453,8 +473,10 @@ class _Helper:
             elif isinstance(reply, tuple) and reply and reply[0] == "error":
                 return  # it cannot check ranges here: this process checks the rest
             else:
-                work.results[index] = Chunk._make(reply)
+                work.results[index] = reply
             waiting.popleft()
+            with self.answered:
+                self.answered.notify_all()
 
     def _reap(self) -> None:
         """In this thread, so `verify` need not wait for the helper to exit."""

@@ -198,17 +198,18 @@ def test_the_range_check_recomputes_the_documented_leaves_and_their_subtrees() -
         tree.append_leaf_hash(leaf.leaf_hash)
     whole = check_range(Rows(rows), 0, 8, [3, 8])
     assert whole is not None
-    assert (whole.first_nid, whole.last_nid) == (1, 8)
-    assert whole.nodes == [(3, tree.root(8))]
-    assert fold_subtrees(whole.cuts[3]) == tree.root(3)
-    assert fold_subtrees(whole.cuts[8]) == tree.root(8)
-    assert whole.entries == {streams[0]: None, streams[1]: None}
-    assert whole.exits == heads
+    first_nid, last_nid, entries, exits, nodes, cuts = whole
+    assert (first_nid, last_nid) == (1, 8)
+    assert nodes == [(3, tree.root(8))]
+    assert fold_subtrees(cuts[3]) == tree.root(3)
+    assert fold_subtrees(cuts[8]) == tree.root(8)
+    assert entries == {streams[0]: None, streams[1]: None}
+    assert exits == heads
     # A range starting mid-stream takes the prev hash each stream's first leaf there claims.
     tail = check_range(Rows(rows), 4, 7, [])
     assert tail is not None
-    assert tail.entries == {streams[0]: rows[2][1], streams[1]: rows[3][1]}
-    assert tail.nodes == [(1, tree.nodes[(1, 2)]), (0, rows[6][1])]
+    assert tail[2] == {streams[0]: rows[2][1], streams[1]: rows[3][1]}
+    assert tail[4] == [(1, tree.nodes[(1, 2)]), (0, rows[6][1])]
     # Anything else does not match.
     changed = [*rows[:5], (*rows[5][:6], rows[5][6] + b"!"), *rows[6:]]
     assert check_range(Rows(changed), 0, 8, []) is None
