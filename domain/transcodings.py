@@ -66,11 +66,12 @@ class DataclassAsDict(Transcoding):
         self.type = cls
         self.name = name
         fields = dataclasses.fields(cls)
-        self._names = tuple(f.name for f in fields)
+        self.dataclass_fields = tuple(f.name for f in fields)
+        """``encode`` returns exactly these attributes, in this order (an encoder may inline it)."""
         self._tuple_fields = frozenset(f.name for f in fields if str(f.type).startswith("tuple"))
 
     def encode(self, obj: Any) -> dict[str, Any]:
-        return {name: getattr(obj, name) for name in self._names}
+        return {name: getattr(obj, name) for name in self.dataclass_fields}
 
     def decode(self, data: dict[str, Any]) -> Any:
         values = {k: tuple(v) if k in self._tuple_fields else v for k, v in data.items()}
