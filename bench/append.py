@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from security.ledger import AuditLedger
 BATCH = 100
 """Events per command in the batched figures (follow-ups added to one engagement, one save)."""
 PER_ENGAGEMENT = 200
+ROUNDS = 3
+"""Alternating rounds of each comparison (registry, plain library, registry, ...)."""
 CACHED = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
 """The library's aggregate cache (fast-forwarded on each get), which the app does not enable."""
 
@@ -119,26 +122,35 @@ def ledger_rate(store: Store) -> tuple[float, int]:
 
 
 def run(results: Results, backend: str, events: int, commands: int) -> dict[str, Any]:
+    """Each comparison in ``ROUNDS`` alternating rounds on fresh stores, so that a change in the
+    machine's load in the middle of the run falls on both sides: the medians of the batched
+    rates, and the latencies of every round pooled for the percentiles."""
     section = f"append {backend}"
     details: dict[str, Any] = {}
-    with temporary_store(backend) as store:
-        registry = build_registry(store.settings())
-        try:
-            rate = batched(registry, events)
-        finally:
-            registry.close()
-        ledger, size = ledger_rate(store)
-        payload = state_size(store)
-    with temporary_store(backend) as store:
-        plain = plain_registry(store)
-        try:
-            plain_rate = batched(plain, events)
-        finally:
-            plain.close()
+    rates, plain_rates = [], []
+    ledger = payload = 0.0
+    size = 0
+    for round_ in range(ROUNDS):
+        with temporary_store(backend) as store:
+            registry = build_registry(store.settings())
+            try:
+                rates.append(batched(registry, events))
+            finally:
+                registry.close()
+            if round_ == 0:
+                ledger, size = ledger_rate(store)
+                payload = state_size(store)
+        with temporary_store(backend) as store:
+            plain = plain_registry(store)
+            try:
+                plain_rates.append(batched(plain, events))
+            finally:
+                plain.close()
+    rate, plain_rate = statistics.median(rates), statistics.median(plain_rates)
     results.add(
         Figure(
-            section, f"batched ({BATCH} events/command), encrypted", rate, "events/s",
-            plain_rate, "plain library", ">= 1.0x plain", rate >= plain_rate,
+            section, f"batched ({BATCH} events/command), encrypted, median of {ROUNDS}", rate,
+            "events/s", plain_rate, "plain library", ">= 1.0x plain", rate >= plain_rate,
         )
     )  # fmt: skip
     if backend == "sqlite":
@@ -158,24 +170,38 @@ def run(results: Results, backend: str, events: int, commands: int) -> dict[str,
             rate, "batched appends",
         )
     )  # fmt: skip
-    with temporary_store(backend) as store:
-        registry = build_registry(store.settings())
-        try:
-            single_rate, latencies = single(registry, commands)
-        finally:
-            registry.close()
-    with temporary_store(backend) as store:
-        plain = plain_registry(store)
-        try:
-            plain_single, plain_latencies = single(plain, commands)
-        finally:
-            plain.close()
-    with temporary_store(backend) as store:
-        cached = PartnershipRegistry(env={**store.env(), **CACHED})
-        try:
-            cached_single, cached_latencies = single(cached, commands)
-        finally:
-            cached.close()
+    single_rates, plain_singles, cached_singles = [], [], []
+    latencies: list[float] = []
+    plain_latencies: list[float] = []
+    cached_latencies: list[float] = []
+    for _ in range(ROUNDS):
+        with temporary_store(backend) as store:
+            registry = build_registry(store.settings())
+            try:
+                found, times = single(registry, commands)
+                single_rates.append(found)
+                latencies.extend(times)
+            finally:
+                registry.close()
+        with temporary_store(backend) as store:
+            plain = plain_registry(store)
+            try:
+                found, times = single(plain, commands)
+                plain_singles.append(found)
+                plain_latencies.extend(times)
+            finally:
+                plain.close()
+        with temporary_store(backend) as store:
+            cached = PartnershipRegistry(env={**store.env(), **CACHED})
+            try:
+                found, times = single(cached, commands)
+                cached_singles.append(found)
+                cached_latencies.extend(times)
+            finally:
+                cached.close()
+    single_rate = statistics.median(single_rates)
+    plain_single = statistics.median(plain_singles)
+    cached_single = statistics.median(cached_singles)
     p50, p99 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
     cached_p99 = percentile(cached_latencies, 0.99) * 1000
     plain_p99 = percentile(plain_latencies, 0.99) * 1000
@@ -199,6 +225,9 @@ def run(results: Results, backend: str, events: int, commands: int) -> dict[str,
         )
     )  # fmt: skip
     details.update(
+        rounds=ROUNDS,
+        batched_rounds_events_per_s=rates,
+        plain_batched_rounds_events_per_s=plain_rates,
         cached_single_events_per_s=cached_single,
         cached_single_p99_ms=cached_p99,
         batched_events_per_s=rate,

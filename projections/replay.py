@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID, SafeUUID
 
+import orjson
 from eventsourcing.persistence import (
     JSONTranscoder,
     StoredEvent,
@@ -34,7 +35,6 @@ from projections.batch import Fact, Period, period
 from projections.handlers import HANDLERS, EventHandlers
 from security.envelope import EnvelopeMapper
 
-_raw_decode = json.JSONDecoder().raw_decode
 _PERIODS = 65536
 _FACT_KEYS = frozenset(("timestamp", "valid_time", "actor_id", "actor_role", "reason"))
 _RECORD_IDS = 65536
@@ -318,11 +318,12 @@ class Replay:
     def _fact(self, plan: _Plan, n: Stored, clear: bytes) -> Fact | None:
         """The fact read straight off the payload; None when it is not of the expected shape."""
         try:
-            text = self._decompressed(clear).decode()
-            payload, end = _raw_decode(text)
-        except ValueError:  # not UTF-8 or not JSON: the mapper raises its error
+            # orjson reads the fact's fields (text only) as json would; what it refuses (NaN,
+            # lone surrogates) goes to the mapper, as does anything not JSON.
+            payload = orjson.loads(self._decompressed(clear))
+        except orjson.JSONDecodeError:  # not UTF-8 or not JSON: the mapper raises its error
             return None
-        if end != len(text) or type(payload) is not dict:
+        if type(payload) is not dict:
             return None
         if payload.get("class_version", 1) != plan.class_version:
             return None  # to be upcast first

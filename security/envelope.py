@@ -421,6 +421,7 @@ class EnvelopeMapper(Mapper[Any]):
             raise TypeError("EnvelopeMapper needs the JSONTranscoder to seal personal data")
         transcoder.register(SealedPersonalData(cipher.keys, self.erasures))
         self._recent: dict[tuple[Any, int, str], _Written] = {}
+        self._recent_keys: dict[Any, list[tuple[Any, int, str]]] = {}  # by stream, as written
         self._encode = TaggedEncoder(transcoder).encode  # same bytes as transcoder.encode
         for name in MEMOISED_VALUES:
             found = transcoder.names.get(name)
@@ -452,11 +453,22 @@ class EnvelopeMapper(Mapper[Any]):
         elif recorded_at.tzinfo is None:
             recorded_at = recorded_at.replace(tzinfo=UTC)
         state = self.envelope.seal(stream_id, version, topic, recorded_at, payload)
+        recent = self._recent
+        if _is_snapshot(kind):
+            # A record is read from its latest snapshot on: what this one covers is not read
+            # again by its commands (keeping it cost more, in the collector, than it saved).
+            covered = self._recent_keys.pop(stream_id, None)
+            if covered:
+                for key in covered:
+                    if key[1] <= version:
+                        recent.pop(key, None)
         if shareable:
-            recent = self._recent
             if len(recent) >= RECENT_EVENTS:
                 recent.clear()
-            recent[(stream_id, version, topic)] = _Written(state, domain_event)
+                self._recent_keys.clear()
+            key = (stream_id, version, topic)
+            recent[key] = _Written(state, domain_event)
+            self._recent_keys.setdefault(stream_id, []).append(key)
         return StoredEvent(
             originator_id=stream_id, originator_version=version, topic=topic, state=state
         )

@@ -19,16 +19,24 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
 from eventsourcing.persistence import (
+    DatetimeAsISO,
     JSONTranscoder,
     Transcoding,
     TranscodingNotRegisteredError,
 )
 
+from domain.transcodings import DateAsISO
+
 _Encode = Callable[[Any], Any]
+_ISO_FORMATS = (DatetimeAsISO, DateAsISO)
+"""Transcodings writing ``value.isoformat()`` of exact ``datetime`` and ``date`` values: orjson
+writes the same text itself for dates and for times in UTC or without a zone (checked for
+years 1 to 9999 in the tests); any other zone goes through ``isoformat``."""
 _UNKNOWN: Any = object()
 
 
@@ -61,7 +69,9 @@ class TaggedEncoder:
         except orjson.JSONEncodeError:
             # Big integers, keys that are not strings, NaN: json writes (or refuses) these as
             # the library's encoder would, from the tree already built.
-            return json.dumps(tree, separators=(",", ":"), ensure_ascii=False).encode("utf8")
+            return json.dumps(
+                tree, separators=(",", ":"), ensure_ascii=False, default=_isoformat
+            ).encode("utf8")
 
     def _plain(self, value: Any) -> Any:
         way = self._ways.get(value.__class__, _UNKNOWN)
@@ -115,6 +125,14 @@ class TaggedEncoder:
 
     def _tagged(self, transcoding: Transcoding) -> _Encode:
         name, encode, plain = transcoding.name, transcoding.encode, self._plain
+        if type(transcoding) in _ISO_FORMATS:  # orjson writes these as isoformat() does
+
+            def iso_format(value: Any) -> dict[str, Any]:
+                if value.__class__ is date or value.tzinfo is UTC or value.tzinfo is None:
+                    return {"_type_": name, "_data_": value}
+                return {"_type_": name, "_data_": encode(value)}
+
+            return iso_format
         fields = getattr(transcoding, "dataclass_fields", None)
         if fields is not None:  # a dataclass as the dict of its fields: no dict built twice
             ways = self._ways
@@ -138,6 +156,13 @@ class TaggedEncoder:
             return {"_type_": name, "_data_": data}
 
         return tagged
+
+
+def _isoformat(value: Any) -> str:
+    """For json: the dates and times the tree leaves to orjson."""
+    if value.__class__ is datetime or value.__class__ is date:
+        return str(value.isoformat())
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def _float(value: float) -> float:

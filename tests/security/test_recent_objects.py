@@ -18,7 +18,7 @@ from eventsourcing.domain import Snapshot
 from domain.actors import RECORDER, Actor, acting_as
 from domain.application import PartnershipRegistry
 from domain.engagement import FollowUp
-from security.envelope import _sharing
+from security.envelope import EnvelopeMapper, _sharing
 from security.keys import PersonKeyShredder, open_key_store
 from tests.backends import Backend
 
@@ -107,3 +107,21 @@ def test_only_objects_nothing_can_change_are_shared(
     obj: object, expected: tuple[str, ...] | None
 ) -> None:
     assert _sharing(obj) == expected
+
+
+def test_a_snapshot_lets_go_of_the_events_it_covers(app: PartnershipRegistry) -> None:
+    mapper = app.mapper
+    assert isinstance(mapper, EnvelopeMapper)
+    with acting_as(RECORDER_ACTOR):
+        engagement_id = app.record_engagement("consultation", "Talks", "2024-03-14").id
+        for n in range(4):  # versions 2-5: a snapshot at version 3, two events after it
+            app.add_follow_up(engagement_id, f"Action {n}", "Civil Affairs")
+    kept = sorted(
+        (version, topic.split(":")[-1].split(".")[-1])
+        for stream, version, topic in mapper._recent
+        if stream == engagement_id
+    )
+    assert kept == [(3, "Snapshot"), (4, "FollowUpAdded"), (5, "FollowUpAdded")]
+    reloaded = app.get_engagement(engagement_id)
+    assert reloaded.version == 5
+    assert len(reloaded.follow_ups) == 4

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,9 @@ class Label(str):
     pass
 
 
+zones = st.builds(
+    timezone, st.timedeltas(min_value=-timedelta(hours=23), max_value=timedelta(hours=23))
+)
 atoms = st.one_of(
     st.none(),
     st.booleans(),
@@ -64,6 +67,8 @@ atoms = st.one_of(
     st.text(),
     st.uuids(),
     st.datetimes(timezones=st.just(UTC)),
+    st.datetimes(),
+    st.datetimes(timezones=zones),
     st.dates(),
     st.decimals(allow_nan=False, allow_infinity=False),
     st.builds(ValidTime.parse, st.dates().map(date.isoformat)),
