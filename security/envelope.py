@@ -288,6 +288,10 @@ _PERSONAL_DATA = SealedPersonalData.name.encode()
 _ATOMS = frozenset((str, int, float, bool, bytes, type(None), UUID, date, datetime))
 """Exact types of immutable atoms (looked up by ``type(value)``: a subclass is checked as such)."""
 _FROZEN_FIELDS: dict[type, tuple[str, ...] | None] = {}
+KNOWN_IMMUTABLE = 16384
+"""Frozen dataclass objects found immutable lately (by id, each kept alive while listed): a
+record's successive snapshots hold mostly the same value objects, checked once."""
+_KNOWN_IMMUTABLE: dict[int, Any] = {}
 _SNAPSHOT_CLASSES: dict[type, bool] = {}
 
 
@@ -318,7 +322,14 @@ def _immutable(value: Any, depth: int = 0) -> bool:
     names = _frozen_fields(kind)
     if names is None:
         return isinstance(value, (str, int, float, bytes, UUID, date))  # atoms' subclasses
-    return all(_immutable(getattr(value, name), depth + 1) for name in names)
+    if _KNOWN_IMMUTABLE.get(id(value)) is value:
+        return True
+    if not all(_immutable(getattr(value, name), depth + 1) for name in names):
+        return False
+    if len(_KNOWN_IMMUTABLE) >= KNOWN_IMMUTABLE:
+        _KNOWN_IMMUTABLE.clear()
+    _KNOWN_IMMUTABLE[id(value)] = value  # kept, so that its id names no other object
+    return True
 
 
 def _is_snapshot(kind: type) -> bool:

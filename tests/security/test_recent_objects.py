@@ -18,7 +18,7 @@ from eventsourcing.domain import Snapshot
 from domain.actors import RECORDER, Actor, acting_as
 from domain.application import PartnershipRegistry
 from domain.engagement import FollowUp
-from security.envelope import EnvelopeMapper, _sharing
+from security.envelope import _KNOWN_IMMUTABLE, EnvelopeMapper, _immutable, _sharing
 from security.keys import PersonKeyShredder, open_key_store
 from tests.backends import Backend
 
@@ -125,3 +125,13 @@ def test_a_snapshot_lets_go_of_the_events_it_covers(app: PartnershipRegistry) ->
     reloaded = app.get_engagement(engagement_id)
     assert reloaded.version == 5
     assert len(reloaded.follow_ups) == 4
+
+
+def test_value_objects_found_immutable_are_remembered_and_only_those() -> None:
+    frozen = _Frozen(date(2024, 1, 1), ("a",))
+    holding = _FrozenHoldingList(["a"])
+    assert _immutable(frozen)
+    assert _KNOWN_IMMUTABLE[id(frozen)] is frozen
+    assert _immutable(frozen)  # from memory
+    assert not _immutable(holding)
+    assert _KNOWN_IMMUTABLE.get(id(holding)) is not holding
