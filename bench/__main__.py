@@ -38,7 +38,7 @@ def main() -> None:
     else:
         quick = args.quick
         with_pg = not args.no_postgres and postgres_available()
-        append_events, commands = (2000, 200) if quick else (20_000, 1000)
+        append_events, commands = (2000, 200) if quick else (12_000, 600)
         rebuild_events = 5000 if quick else 50_000
         tt = (1000, 100, 5) if quick else (10_000, 100, 20)
         http_events, seconds = (500, 3.0) if quick else (5000, 10.0)

@@ -20,7 +20,7 @@ from security.ledger import AuditLedger
 BATCH = 100
 """Events per command in the batched figures (follow-ups added to one engagement, one save)."""
 PER_ENGAGEMENT = 200
-ROUNDS = 3
+ROUNDS = 5
 """Alternating rounds of each comparison (registry, plain library, registry, ...)."""
 CACHED = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
 """The library's aggregate cache (fast-forwarded on each get), which the app does not enable."""
