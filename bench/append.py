@@ -29,6 +29,7 @@ CACHED = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
 def plain_registry(store: Store) -> PartnershipRegistry:
     """The same application and events on the plain library: default Mapper, no cipher."""
     env = storage_env(store.database_url)
+    env.pop("APPLICATION_RECORDER_TOPIC", None)  # the library's own recorder
     env.update({"IS_SNAPSHOTTING_ENABLED": "y", "REGISTRY_SNAPSHOT_INTERVAL": "50"})
     return PartnershipRegistry(env=env)
 

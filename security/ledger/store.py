@@ -14,6 +14,8 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory, OperationalError
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import Environment
 
 from security.ledger.leaf import Leaf
@@ -177,13 +179,14 @@ class LedgerStore:
             Environment(name=application_name, env=dict(env))
         )
         self.recorder = self.factory.application_recorder()
-        module = type(self.recorder).__module__
-        if module.startswith("eventsourcing.postgres"):
+        if isinstance(self.recorder, PostgresApplicationRecorder):
             self.dialect: Dialect = PostgresDialect(self.recorder)
-        elif module.startswith("eventsourcing.sqlite"):
+        elif isinstance(self.recorder, SQLiteApplicationRecorder):
             self.dialect = SQLiteDialect(self.recorder)
         else:
-            raise LedgerStoreError(f"the ledger needs SQLite or PostgreSQL, not {module}")
+            raise LedgerStoreError(
+                f"the ledger needs SQLite or PostgreSQL, not {type(self.recorder).__module__}"
+            )
         d = self.dialect
         self.leaves = d.table("registry_ledger_leaves")
         self.nodes = d.table("registry_ledger_nodes")
