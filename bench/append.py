@@ -26,6 +26,11 @@ CACHED = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
 """The library's aggregate cache (fast-forwarded on each get), which the app does not enable."""
 
 
+def _target(backend: str, target: str, met: bool) -> tuple[str, bool | None]:
+    """The issue states the append targets for SQLite; PostgreSQL's figures are shown beside."""
+    return (target, met) if backend == "sqlite" else ("", None)
+
+
 def plain_registry(store: Store) -> PartnershipRegistry:
     """The same application and events on the plain library: default Mapper, no cipher."""
     env = storage_env(store.database_url)
@@ -151,7 +156,7 @@ def run(results: Results, backend: str, events: int, commands: int) -> dict[str,
     results.add(
         Figure(
             section, f"batched ({BATCH} events/command), encrypted, median of {ROUNDS}", rate,
-            "events/s", plain_rate, "plain library", ">= 1.0x plain", rate >= plain_rate,
+            "events/s", plain_rate, "plain library", *_target(backend, ">= 1.0x plain", rate >= plain_rate),
         )
     )  # fmt: skip
     if backend == "sqlite":
@@ -216,13 +221,13 @@ def run(results: Results, backend: str, events: int, commands: int) -> dict[str,
     results.add(
         Figure(
             section, "single-event command p99", p99, "ms", plain_p99, "plain library",
-            "< 5 ms", p99 < 5.0,
+            *_target(backend, "< 5 ms", p99 < 5.0),
         )
     )  # fmt: skip
     results.add(
         Figure(
             section, "single-event command p99 with the library's aggregate cache (not enabled)",
-            cached_p99, "ms", p99, "as shipped", "< 5 ms", cached_p99 < 5.0,
+            cached_p99, "ms", p99, "as shipped", *_target(backend, "< 5 ms", cached_p99 < 5.0),
         )
     )  # fmt: skip
     details.update(
