@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -181,38 +182,27 @@ def run(results: Results, backend: str, events: int, commands: int) -> dict[str,
             rate, "batched appends",
         )
     )  # fmt: skip
-    single_rates, plain_singles, cached_singles = [], [], []
-    latencies: list[float] = []
-    plain_latencies: list[float] = []
-    cached_latencies: list[float] = []
+    variants: dict[str, Callable[[Store], PartnershipRegistry]] = {
+        "registry": lambda s: build_registry(s.settings()),
+        "plain": plain_registry,
+        "cached": lambda s: PartnershipRegistry(env={**s.env(), **CACHED}),
+    }
+    rates_of: dict[str, list[float]] = {name: [] for name in variants}
+    times_of: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(ROUNDS):
-        with temporary_store(backend) as store:
-            registry = build_registry(store.settings())
-            try:
-                found, times = single(registry, commands)
-                single_rates.append(found)
-                latencies.extend(times)
-            finally:
-                registry.close()
-        with temporary_store(backend) as store:
-            plain = plain_registry(store)
-            try:
-                found, times = single(plain, commands)
-                plain_singles.append(found)
-                plain_latencies.extend(times)
-            finally:
-                plain.close()
-        with temporary_store(backend) as store:
-            cached = PartnershipRegistry(env={**store.env(), **CACHED})
-            try:
-                found, times = single(cached, commands)
-                cached_singles.append(found)
-                cached_latencies.extend(times)
-            finally:
-                cached.close()
-    single_rate = statistics.median(single_rates)
-    plain_single = statistics.median(plain_singles)
-    cached_single = statistics.median(cached_singles)
+        for name, open_app in variants.items():
+            with temporary_store(backend) as store:
+                app = open_app(store)
+                try:
+                    found, times = single(app, commands)
+                finally:
+                    app.close()
+            rates_of[name].append(found)
+            times_of[name].extend(times)
+    single_rate, plain_single, cached_single = (
+        statistics.median(rates_of[name]) for name in variants
+    )
+    latencies, plain_latencies, cached_latencies = (times_of[name] for name in variants)
     p50, p99 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
     cached_p99 = percentile(cached_latencies, 0.99) * 1000
     plain_p99 = percentile(plain_latencies, 0.99) * 1000
