@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from tests.api.conftest import Api, raw
 from tests.api.scenario import register, tell
@@ -167,3 +168,42 @@ def test_as_of_shows_the_whole_record_as_recorded_at_that_instant(api: Api) -> N
     assert [e["title"] for e in now["engagements"]] == ["Later"]
     error = api.error(query, {"p": partner, "t": "2000-01-01T00:00:00Z"})
     assert error["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_as_of_lists_an_engagement_that_named_the_partner_then_though_corrected_since(
+    api: Api,
+) -> None:
+    kept = register(api, "Bor Dialogue Forum")
+    dropped = register(api, "Pibor Youth Union", "youth group")
+    engagement = api.data(
+        """mutation($k: ID!, $d: ID!) { recordEngagement(input: {kind: "consultation",
+             title: "County dialogue", on: "2024-05-02",
+             partners: [{partnerId: $k}, {partnerId: $d, role: "co-facilitator"}]}) { id } }""",
+        {"k": kept, "d": dropped},
+        role="recorder",
+    )["recordEngagement"]["id"]
+    time.sleep(0.02)
+    before = datetime.now(tz=UTC).isoformat()
+    time.sleep(0.02)
+    api.data(
+        """mutation($e: ID!, $k: ID!) { correctEngagement(engagementId: $e,
+             reason: "The youth union did not attend", changes: {partners: [{partnerId: $k}]})
+             { id } }""",
+        {"e": engagement, "k": kept},
+        role="recorder",
+    )
+    query = """query($p: ID!, $t: DateTime) { partner(id: $p, asOf: $t) {
+                engagements { id title role } } }"""
+
+    def listed(partner: str, moment: str | None, **kw: Any) -> list[dict[str, Any]]:
+        found = api.data(query, {"p": partner, "t": moment}, **kw)["partner"]["engagements"]
+        return list(found)
+
+    named_then = {"id": engagement, "title": "County dialogue", "role": "co-facilitator"}
+    assert listed(dropped, before) == [named_then]
+    assert listed(dropped, None) == []
+    assert listed(dropped, datetime.now(tz=UTC).isoformat()) == []
+    assert [e["id"] for e in listed(kept, before)] == [engagement]
+    # The dropped partner's own organisation: no longer its record, then or now.
+    assert listed(dropped, before, role="partner", org=raw(dropped)) == []
+    assert [e["id"] for e in listed(kept, before, role="partner", org=raw(kept))] == [engagement]
