@@ -538,30 +538,26 @@ class RegistryReader:
     ) -> dict[str, list[EngagementView]]:
         """Each partner's engagements, latest first; as recorded at ``as_of`` when given."""
         self.check(READ_PARTNER)
-        if as_of is None:
-            rows = engagements_for_partners(self.store, partner_ids, scope=self.scope)
-            self._read(rows, READ_PARTNER)
-            return {p: [self._engagement_from_row(r) for r in listed] for p, listed in rows.items()}
         # As recorded then: every engagement that ever named the partner (one corrected later
-        # to drop it named it then), each read at its version of that instant. A caller held
-        # to some partners' records (a partner organisation) sees only engagements that name
-        # them now: one corrected to drop a partner (recorded against the wrong organisation,
-        # say) is no longer that partner's record, then or now.
-        linked = engagements_ever_linked(self.store, partner_ids, scope=self.scope)
-        if self.scope is not None:
-            now = engagements_for_partners(self.store, partner_ids, scope=self.scope)
-            for partner_id, engagement_ids in linked.items():
-                named = {r["engagement_id"] for r in now.get(partner_id, ())}
-                linked[partner_id] = [e for e in engagement_ids if e in named]
-        self._read(linked, READ_PARTNER)
+        # to drop it named it then), each read below at its version of that instant. A caller
+        # held to some partners' records (a partner organisation) starts from the engagements
+        # that name them now: one corrected to drop a partner (recorded against the wrong
+        # organisation, say) is no longer that partner's record, then or now.
+        ever = as_of is not None and self.scope is None
+        load = engagements_ever_linked if ever else engagements_for_partners
+        rows = load(self.store, partner_ids, scope=self.scope)
+        self._read(rows, READ_PARTNER)
         found: dict[str, list[EngagementView]] = {}
-        for partner_id, engagement_ids in linked.items():
+        for partner_id, partner_rows in rows.items():
+            if as_of is None:
+                found[partner_id] = [self._engagement_from_row(r) for r in partner_rows]
+                continue
             then = []
-            for engagement_id in engagement_ids:
-                version = version_as_of(self.store, engagement_id, as_of)
+            for r in partner_rows:
+                version = version_as_of(self.store, r["engagement_id"], as_of)
                 if version is None:
                     continue
-                engagement = self.registry.get_engagement(UUID(engagement_id), version)
+                engagement = self.registry.get_engagement(UUID(r["engagement_id"]), version)
                 if UUID(partner_id) not in engagement.partner_ids:
                     continue
                 view = self._engagement_from_aggregate(engagement)

@@ -124,8 +124,8 @@ def engagements_for_partners(
 
 def engagements_ever_linked(
     store: ViewStore, partner_ids: Iterable[object], *, scope: Scope
-) -> dict[str, list[str]]:
-    """Each partner's engagements that ever named it (by engagement id, recorded order).
+) -> dict[str, list[Row]]:
+    """Each partner's engagements that ever named it (rows of ``engagement_id``).
 
     ``view_engagement_partners`` holds the partners an engagement names now; one corrected
     to drop a partner no longer links it there. Every change of an engagement's partners is
@@ -133,19 +133,14 @@ def engagements_ever_linked(
     ``partner_ids``), so the timeline's links are the partners it ever named: what
     ``partner(asOf)`` starts from before reading each engagement as it stood then.
     """
-    wanted = [str(p) for p in partner_ids]
-    ids, params = id_list("x.partner_id", wanted)
-    allowed, scope_params = scoped("x.partner_id", scope)
-    found: dict[str, list[str]] = {p: [] for p in wanted}
-    for row in store.query(
-        "SELECT x.partner_id, t.record_id, MIN(t.position) AS first"  # noqa: S608
-        " FROM view_timeline_partners x JOIN view_timeline t ON t.entry_id = x.entry_id"
-        f" WHERE {ids} AND {allowed} AND t.record_type = ?"
-        " GROUP BY x.partner_id, t.record_id ORDER BY first",
-        [*params, *scope_params, "Engagement"],
-    ):
-        found[row["partner_id"]].append(row["record_id"])
-    return found
+    return _by_partner(
+        store,
+        "SELECT DISTINCT x.partner_id, t.record_id AS engagement_id FROM view_timeline_partners x"
+        " JOIN view_timeline t ON t.entry_id = x.entry_id AND t.record_type = 'Engagement'",
+        partner_ids,
+        scope,
+        "engagement_id",
+    )
 
 
 def assessments_for_partners(
