@@ -1,12 +1,13 @@
 """Reading the log for a rebuild: decrypt every event, decode only what the views read.
 
 Every payload is decrypted (``EnvelopeCipher.open``: one altered or moved fails as anywhere).
-An event whose handlers all read only its ``Fact`` (``EventHandlers.reads_event``; most events
-of a registry: follow-ups, actor mappings, status changes) is not decoded into a domain event:
-its JSON is parsed without the transcoder's object hook, and the fact's few fields are read
-from it through the same transcodings (``Fact.stated``); the handlers get an empty instance of
-the event's class. A payload of any other shape than expected (a class version to upcast, a
-timestamp or actor that is not plain text, ...) is decoded whole, as the follower does.
+Handlers say which attributes of an event they read (``EventHandlers.attributes_read``): the
+payload is parsed without the transcoder's object hook (orjson), the ``Fact`` is read from its
+common fields, and only the attributes read are decoded, through the same transcodings, onto an
+instance of the event's class; an event no handler reads beyond its fact is not decoded at all
+(the handlers get an empty instance of its class). A payload of any other shape than expected (a
+class version to upcast, a timestamp or actor that is not plain text, JSON that orjson refuses,
+...) and an event a handler reads whole are decoded whole, as the follower decodes them.
 """
 
 from __future__ import annotations
@@ -31,12 +32,12 @@ from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.utils import resolve_topic
 
 from domain.valid_time import ValidTime
-from projections.batch import Fact, Period, period
+from projections.batch import Fact, Period, iso_instant, period, type_names
 from projections.handlers import HANDLERS, EventHandlers
 from security.envelope import EnvelopeMapper
 
 _PERIODS = 65536
-_FACT_KEYS = frozenset(("timestamp", "valid_time", "actor_id", "actor_role", "reason"))
+_CONTAINERS = (dict, list)
 _RECORD_IDS = 65536
 
 
@@ -69,8 +70,8 @@ def _same(data: bytes) -> bytes:
 
 class _Plan(NamedTuple):
     event_class: type
-    decode: bool
-    """Some handler reads the event: decode it whole."""
+    reads: frozenset[str] | None
+    """The attributes its handlers read (None: all of them, decode it whole)."""
     blank: Any
     """An instance of the class without attributes, for handlers that read only the class."""
     handled: bool
@@ -80,6 +81,8 @@ class _Plan(NamedTuple):
     """Stored originator ids of this class's events, as text (converted as the mapper does)."""
     originator_ids: dict[Any, Any]
     """Stored originator ids of this class's events, converted as the mapper converts them."""
+    record_type: str
+    event_type: str
 
 
 Stored = tuple[int, Any, int, str, bytes]
@@ -108,14 +111,17 @@ class Replay:
         uuids = names.get("uuid_hex")
         uuid_hex = type(uuids) is UUIDAsHex
 
+        def tagged(kind: Any, data: Any) -> Any:
+            if kind == "uuid_hex" and uuid_hex and type(data) is str:
+                return _uuid_from_hex(data)
+            return names[kind].decode(data)
+
         def transcoded(found: dict[str, Any]) -> Any:  # JSONTranscoder._decode_obj, leaner
             if len(found) == 2 and "_type_" in found and "_data_" in found:
-                kind, data = found["_type_"], found["_data_"]
-                if kind == "uuid_hex" and uuid_hex and type(data) is str:
-                    return _uuid_from_hex(data)
-                return names[kind].decode(data)
+                return tagged(found["_type_"], found["_data_"])
             return found
 
+        self._tagged = tagged
         self._loads = json.JSONDecoder(object_hook=transcoded).decode
         self._plans: dict[str, _Plan] = {}
         self._periods: dict[str, Period] = {}
@@ -181,6 +187,7 @@ class Replay:
         append = found.append
         plans = self._plans
         open_payload = self._open
+        partial = self._partial
         handed = 0.0
         self._prefetch(n[4] for n in notifications)
         for n in notifications:
@@ -191,19 +198,70 @@ class Replay:
             if not plan.handled:
                 continue
             clear = open_payload(n[1], n[2], topic, n[4])
-            if not plan.decode:
-                fact = self._fact(plan, n, clear)
-                if fact is not None:
-                    append((plan.blank, fact))
-                    continue
-            elif share:
+            if share and plan.reads != frozenset():
                 handed += share
                 if handed >= 1.0:
                     handed -= 1.0
                     append(((n[0], n[1], n[2], topic, clear), None))
                     continue
-            append(self._whole(plan, n, clear))
+            append(self._item(plan, n, clear) if plan.reads is None else partial(plan, n, clear))
         return found
+
+    def _item(self, plan: _Plan, n: Stored, clear: bytes) -> tuple[Any, Fact]:
+        """(event, fact) of a notification whose payload ``clear`` is decrypted."""
+        if plan.reads is not None:
+            return self._partial(plan, n, clear)
+        return self._whole(plan, n, clear)
+
+    def _partial(self, plan: _Plan, n: Stored, clear: bytes) -> tuple[Any, Fact]:
+        """(event, fact), the event holding only the attributes ``plan.reads`` names; decoded
+        whole when the payload is not of the expected shape."""
+        try:
+            # orjson reads what json reads, alike; what it refuses (NaN, lone surrogates, integers
+            # beyond 64 bits) is decoded whole, by the mapper's json, as is anything not JSON.
+            payload = orjson.loads(self._decompressed(clear))
+        except orjson.JSONDecodeError:
+            return self._whole(plan, n, clear)
+        if type(payload) is not dict:
+            return self._whole(plan, n, clear)
+        fact = self._fact(plan, n, payload)
+        if fact is None:
+            return self._whole(plan, n, clear)
+        reads = plan.reads
+        if not reads:
+            return plan.blank, fact
+        state = {}
+        value = self._value
+        erasures = self._erasures
+        erasures.begin_event()
+        try:
+            for name in reads:
+                stored = payload[name]  # missing: a class attribute may stand in (KeyError)
+                state[name] = value(stored) if type(stored) in _CONTAINERS else stored
+        except Exception:  # decoded whole, which raises the mapper's error if there is one
+            return self._whole(plan, n, clear)
+        finally:
+            erasures.end_event()
+        event: Any = object.__new__(plan.event_class)
+        object.__setattr__(event, "__dict__", state)
+        return event, fact
+
+    def _value(self, stored: Any) -> Any:
+        """A JSON value parsed without the object hook, decoded as ``JSONTranscoder`` decodes
+        it: bottom-up, each object of exactly the keys ``_type_`` and ``_data_`` through the
+        transcoding of that name (the object itself, modified in place, otherwise)."""
+        value = self._value
+        if type(stored) is list:
+            for index, item in enumerate(stored):
+                if type(item) in _CONTAINERS:
+                    stored[index] = value(item)
+            return stored
+        for key, item in stored.items():
+            if type(item) in _CONTAINERS:
+                stored[key] = value(item)
+        if len(stored) == 2 and "_type_" in stored and "_data_" in stored:
+            return self._tagged(stored["_type_"], stored["_data_"])
+        return stored
 
     def _whole(self, plan: _Plan, n: Stored, clear: bytes) -> tuple[Any, Fact]:
         """(event, fact) of an event decoded whole from its decrypted payload ``clear``."""
@@ -239,7 +297,7 @@ class Replay:
                 found.append(((plan or self._plan(event)).blank, Fact._make(fact)))
             elif kind is tuple:  # left decrypted only: (id, stream, version, topic, clear)
                 plan = plans.get(event[3]) or self._plan(event[3])
-                found.append(self._whole(plan, event, event[4]))
+                found.append(self._item(plan, event, event[4]))
             else:
                 found.append((event, Fact._make(fact)))
         return found
@@ -248,12 +306,13 @@ class Replay:
         event_class = resolve_topic(topic)
         plan = _Plan(
             event_class,
-            self._handlers.reads_event(event_class),
+            self._handlers.attributes_read(event_class),
             object.__new__(event_class),
             bool(self._handlers.for_class(event_class)),
             int(getattr(event_class, "class_version", 1)),
             {},
             {},
+            *type_names(event_class),
         )
         self._plans[topic] = plan
         self._blanks[id(plan.blank)] = topic
@@ -315,24 +374,25 @@ class Replay:
             str(getattr(event, "reason", "") or ""),
         )
 
-    def _fact(self, plan: _Plan, n: Stored, clear: bytes) -> Fact | None:
-        """The fact read straight off the payload; None when it is not of the expected shape."""
-        try:
-            # orjson reads the fact's fields (text only) as json would; what it refuses (NaN,
-            # lone surrogates) goes to the mapper, as does anything not JSON.
-            payload = orjson.loads(self._decompressed(clear))
-        except orjson.JSONDecodeError:  # not UTF-8 or not JSON: the mapper raises its error
-            return None
-        if type(payload) is not dict:
-            return None
+    def _fact(self, plan: _Plan, n: Stored, payload: dict[str, Any]) -> Fact | None:
+        """The fact read straight off the parsed payload; None when it is not of the expected
+        shape (a field missing, which a class attribute may stand in for; not plain text; a
+        class version to upcast first)."""
         if payload.get("class_version", 1) != plan.class_version:
-            return None  # to be upcast first
-        if not _FACT_KEYS.issubset(payload):
-            return None  # a class attribute may stand in for what is missing: decode it
-        timestamp = self._transcoded(payload["timestamp"], "datetime_iso")
+            return None
+        try:
+            stamp = payload["timestamp"]
+            stated = payload["valid_time"]
+            actor_id = payload["actor_id"]
+            actor_role = payload["actor_role"]
+            reason = payload["reason"] or ""
+        except KeyError:
+            return None
+        if type(actor_id) is not str or type(actor_role) is not str or type(reason) is not str:
+            return None
+        timestamp = self._transcoded(stamp, "datetime_iso")
         if type(timestamp) is not datetime:
             return None
-        stated = payload["valid_time"]
         if stated is None:
             valid = period(None, timestamp)
         else:
@@ -345,24 +405,23 @@ class Replay:
                 if found is None:
                     return None
             valid = found
-        actor_id = payload["actor_id"]
-        actor_role = payload["actor_role"]
-        reason = payload["reason"] or ""
-        if type(actor_id) is not str or type(actor_role) is not str or type(reason) is not str:
-            return None
         record_id = plan.record_ids.get(n[1])
         if record_id is None:
             record_id = self._record_id(plan, n[1])
-        return Fact.stated(
-            plan.event_class,
+        return Fact(
             record_id,
             int(n[2]),
+            plan.record_type,
+            plan.event_type,
             n[0],
-            timestamp,
-            valid,
             actor_id,
             actor_role,
             reason,
+            iso_instant(timestamp),
+            valid[0],
+            valid[1],
+            valid[2],
+            timestamp.date() > valid[3],
         )
 
     def _record_id(self, plan: _Plan, originator_id: Any) -> str:

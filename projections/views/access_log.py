@@ -7,7 +7,7 @@ from projections.batch import Fact, ViewBatch
 from projections.handlers import HANDLERS
 
 
-@HANDLERS.on(AccessLog.ReadsRecorded)
+@HANDLERS.on(AccessLog.ReadsRecorded, reads=("reads",))
 def record_reads(batch: ViewBatch, event: AccessLog.ReadsRecorded, fact: Fact) -> None:
     for entry, read in enumerate(event.reads):
         batch.append(

@@ -24,13 +24,13 @@ def refresh_current_rating(batch: ViewBatch, partner_id: str) -> None:
     )
 
 
-@HANDLERS.on(R.Event, reads_event=False)
+@HANDLERS.on(R.Event, reads=())
 def touch_assessment(batch: ViewBatch, event: Any, fact: Fact) -> None:
     if not isinstance(event, R.Opened):
         batch.touch("view_assessments", "assessment_id", fact)
 
 
-@HANDLERS.on(R.Opened)
+@HANDLERS.on(R.Opened, reads=("partner_id", "engagement_id", "title"))
 def assessment_opened(batch: ViewBatch, event: Any, fact: Fact) -> None:
     batch.insert(
         "view_assessments",
@@ -66,7 +66,7 @@ def _max_score(batch: ViewBatch, assessment_id: str) -> Any:
     return rows[0]["max_score"] if rows else None
 
 
-@HANDLERS.on(R.RiskAdded)
+@HANDLERS.on(R.RiskAdded, reads=("risk",))
 def risk_added(batch: ViewBatch, event: Any, fact: Fact) -> None:
     previous = _max_score(batch, fact.record_id)
     score = int(event.risk.likelihood) * int(event.risk.impact)
@@ -79,7 +79,7 @@ def risk_added(batch: ViewBatch, event: Any, fact: Fact) -> None:
     batch.memo["max_score", fact.record_id] = top
 
 
-@HANDLERS.on(R.MitigationAdded)
+@HANDLERS.on(R.MitigationAdded, reads=("mitigation", "partner_id"))
 def mitigation_added(batch: ViewBatch, event: Any, fact: Fact) -> None:
     m = event.mitigation
     batch.insert(
@@ -96,7 +96,7 @@ def mitigation_added(batch: ViewBatch, event: Any, fact: Fact) -> None:
     )
 
 
-@HANDLERS.on(R.MitigationStatusUpdated)
+@HANDLERS.on(R.MitigationStatusUpdated, reads=("mitigation_id", "status"))
 def mitigation_status_updated(batch: ViewBatch, event: Any, fact: Fact) -> None:
     batch.execute(
         "UPDATE view_mitigations SET status = ? WHERE assessment_id = ? AND mitigation_id = ?",
@@ -104,7 +104,7 @@ def mitigation_status_updated(batch: ViewBatch, event: Any, fact: Fact) -> None:
     )
 
 
-@HANDLERS.on(R.Submitted, reads_event=False)
+@HANDLERS.on(R.Submitted, reads=())
 def assessment_submitted(batch: ViewBatch, event: Any, fact: Fact) -> None:  # noqa: ARG001
     batch.execute(
         "UPDATE view_assessments SET status = 'submitted' WHERE assessment_id = ?",
@@ -112,7 +112,7 @@ def assessment_submitted(batch: ViewBatch, event: Any, fact: Fact) -> None:  # n
     )
 
 
-@HANDLERS.on(R.Finalised)
+@HANDLERS.on(R.Finalised, reads=("score", "rating", "partner_id"))
 def assessment_finalised(batch: ViewBatch, event: Any, fact: Fact) -> None:
     batch.execute(
         "UPDATE view_assessments SET status = 'finalised', max_score = ?, rating = ?,"
@@ -131,7 +131,8 @@ def assessment_finalised(batch: ViewBatch, event: Any, fact: Fact) -> None:
     )
 
 
-@HANDLERS.on(R.Superseded, R.Withdrawn)
+@HANDLERS.on(R.Superseded, reads=("partner_id", "superseded_by"))
+@HANDLERS.on(R.Withdrawn, reads=("partner_id",))
 def assessment_retired(batch: ViewBatch, event: Any, fact: Fact) -> None:
     status = "superseded" if isinstance(event, R.Superseded) else "withdrawn"
     by = str(event.superseded_by) if isinstance(event, R.Superseded) else None

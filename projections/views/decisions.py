@@ -12,13 +12,13 @@ from projections.views.timeline import add_entry
 D = DueDiligenceDecision
 
 
-@HANDLERS.on(D.Event, reads_event=False)
+@HANDLERS.on(D.Event, reads=())
 def touch_decision(batch: ViewBatch, event: Any, fact: Fact) -> None:
     if not isinstance(event, D.Proposed):
         batch.touch("view_decisions", "decision_id", fact)
 
 
-@HANDLERS.on(D.Proposed)
+@HANDLERS.on(D.Proposed, reads=("partner_id", "scope", "relied_on"))
 def decision_proposed(batch: ViewBatch, event: Any, fact: Fact) -> None:
     partner_id = str(event.partner_id)
     batch.insert(
@@ -58,7 +58,7 @@ def decision_proposed(batch: ViewBatch, event: Any, fact: Fact) -> None:
     add_entry(batch, fact, "decision_proposed", f"decision proposed: {event.scope}", [partner_id])
 
 
-@HANDLERS.on(D.Decided)
+@HANDLERS.on(D.Decided, reads=("outcome", "conditions", "review_due", "partner_id"))
 def decision_decided(batch: ViewBatch, event: Any, fact: Fact) -> None:
     batch.execute(
         "UPDATE view_decisions SET status = 'decided', outcome = ?, decider_id = ?,"
@@ -77,7 +77,7 @@ def decision_decided(batch: ViewBatch, event: Any, fact: Fact) -> None:
     add_entry(batch, fact, "decision", f"decision: {event.outcome}", [event.partner_id])
 
 
-@HANDLERS.on(D.Reviewed)
+@HANDLERS.on(D.Reviewed, reads=("outcome", "next_review_due", "partner_id"))
 def decision_reviewed(batch: ViewBatch, event: Any, fact: Fact) -> None:
     due = None if event.next_review_due is None else event.next_review_due.isoformat()
     batch.execute(
@@ -90,7 +90,7 @@ def decision_reviewed(batch: ViewBatch, event: Any, fact: Fact) -> None:
     )
 
 
-@HANDLERS.on(D.Communicated)
+@HANDLERS.on(D.Communicated, reads=("channel", "partner_id"))
 def decision_communicated(batch: ViewBatch, event: Any, fact: Fact) -> None:
     add_entry(
         batch,

@@ -49,7 +49,7 @@ def refresh_last_engaged(batch: ViewBatch, partner_ids: Iterable[object]) -> Non
         )
 
 
-@HANDLERS.on(E.Recorded)
+@HANDLERS.on(E.Recorded, reads=("details", "partner_ids"))
 def engagement_recorded(batch: ViewBatch, event: Any, fact: Fact) -> None:
     details: EngagementDetails = event.details
     start, end, precision = _span(details.start, details.end)
@@ -77,7 +77,7 @@ def engagement_recorded(batch: ViewBatch, event: Any, fact: Fact) -> None:
     add_entry(batch, fact, "engagement", f"{details.kind}: {details.title}", event.partner_ids)
 
 
-@HANDLERS.on(E.Corrected)
+@HANDLERS.on(E.Corrected, reads=("changes", "partner_ids"))
 def engagement_corrected(batch: ViewBatch, event: Any, fact: Fact) -> None:
     changes: dict[str, Any] = event.changes
     columns: dict[str, Any] = {"status": "corrected"}
@@ -130,7 +130,7 @@ def engagement_corrected(batch: ViewBatch, event: Any, fact: Fact) -> None:
     add_entry(batch, fact, "engagement_corrected", f"corrected: {name}", event.partner_ids)
 
 
-@HANDLERS.on(E.Event, reads_event=False)
+@HANDLERS.on(E.Event, reads=())
 def touch_engagement(batch: ViewBatch, event: Any, fact: Fact) -> None:
     if not isinstance(event, E.Recorded):
         batch.touch("view_engagements", "engagement_id", fact)

@@ -13,6 +13,6 @@ COLUMNS = Fact._fields[:12]
 valid precision), so a row is a slice of the fact."""
 
 
-@HANDLERS.on(RegistryAggregate.Event, reads_event=False)
+@HANDLERS.on(RegistryAggregate.Event, reads=())
 def record_history(batch: ViewBatch, event: Any, fact: Fact) -> None:  # noqa: ARG001
     batch.append_values("view_history", COLUMNS, fact[:12])

@@ -78,14 +78,14 @@ def partner_name(batch: ViewBatch, partner_id: str) -> str:
     return name
 
 
-@HANDLERS.on(P.Event, reads_event=False)
+@HANDLERS.on(P.Event, reads=())
 def touch_partner(batch: ViewBatch, event: Any, fact: Fact) -> None:
     """Every partner event moves the row's version and last-change time."""
     if not isinstance(event, (P.Registered, *_STATUS)):
         batch.touch("view_partners", "partner_id", fact)
 
 
-@HANDLERS.on(P.Registered)
+@HANDLERS.on(P.Registered, reads=("profile",))
 def partner_registered(batch: ViewBatch, event: Any, fact: Fact) -> None:
     profile: Profile = event.profile
     batch.insert(
@@ -107,7 +107,7 @@ def partner_registered(batch: ViewBatch, event: Any, fact: Fact) -> None:
     add_entry(batch, fact, "partner_registered", f"{profile.name} registered", [fact.record_id])
 
 
-@HANDLERS.on(P.ProfileUpdated)
+@HANDLERS.on(P.ProfileUpdated, reads=("profile",))
 def partner_profile_updated(batch: ViewBatch, event: Any, fact: Fact) -> None:
     columns = _profile_columns(event.profile)
     for column in _SEALED_PROFILE:
@@ -121,7 +121,7 @@ def partner_profile_updated(batch: ViewBatch, event: Any, fact: Fact) -> None:
     batch.memo["partner_name", fact.record_id] = event.profile.name
 
 
-@HANDLERS.on(P.ContactPersonAdded)
+@HANDLERS.on(P.ContactPersonAdded, reads=("contact",))
 def contact_added(batch: ViewBatch, event: Any, fact: Fact) -> None:
     # Only the person id: name and contact details stay sealed in the event (erasable).
     batch.execute(
@@ -131,7 +131,7 @@ def contact_added(batch: ViewBatch, event: Any, fact: Fact) -> None:
     )
 
 
-@HANDLERS.on(P.ContactPersonRemoved)
+@HANDLERS.on(P.ContactPersonRemoved, reads=("person_id",))
 def contact_removed(batch: ViewBatch, event: Any, fact: Fact) -> None:
     batch.execute(
         "DELETE FROM view_partner_contacts WHERE partner_id = ? AND person_id = ?",
@@ -147,7 +147,7 @@ _STATUS = {
 }
 
 
-@HANDLERS.on(*_STATUS, reads_event=False)
+@HANDLERS.on(*_STATUS, reads=())
 def partner_status_changed(batch: ViewBatch, event: Any, fact: Fact) -> None:
     status, verb = _STATUS[type(event)]
     batch.execute(

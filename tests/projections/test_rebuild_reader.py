@@ -20,7 +20,7 @@ from projections.replay import Replay
 from projections.store import ViewStore
 from security.envelope import IntegrityError
 from tests.backends import Backend
-from tests.projections.test_rebuild import contents, record_a_little_of_everything
+from tests.projections.test_rebuild import contents, record_every_kind_of_event
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def recorded(backend: Backend) -> Backend:
     """A store with a little of everything recorded, and no registry left open."""
     app = PartnershipRegistry(backend.env())
     try:
-        record_a_little_of_everything(app)
+        record_every_kind_of_event(app)
         for n in range(3):
             e = app.record_engagement("roundtable", f"Talks {n}", "2021")
             app.add_follow_up(e.id, "Write the minutes", "Secretariat")
