@@ -74,8 +74,9 @@ class DataclassAsDict(Transcoding):
         return {name: getattr(obj, name) for name in self.dataclass_fields}
 
     def decode(self, data: dict[str, Any]) -> Any:
-        values = {k: tuple(v) if k in self._tuple_fields else v for k, v in data.items()}
-        return self.type(**values)
+        if self._tuple_fields:
+            data = {k: tuple(v) if k in self._tuple_fields else v for k, v in data.items()}
+        return self.type(**data)
 
 
 VALUE_OBJECTS: dict[str, type[Any]] = {

@@ -93,6 +93,7 @@ class Fact(NamedTuple):
     ) -> Fact:
         """The fact of an event of ``event_class`` saying these (``of`` reads them off it)."""
         record_type, event_type = type_names(event_class)
+        recorded_at = iso_instant(timestamp)
         return cls(
             record_id,
             version,
@@ -102,17 +103,17 @@ class Fact(NamedTuple):
             actor_id,
             actor_role,
             reason,
-            iso_instant(timestamp),
+            recorded_at,
             valid[0],
             valid[1],
             valid[2],
-            timestamp.date() > valid[3],
+            recorded_at[:10] > valid[3],
         )
 
 
-Period = tuple[str, str, str, date]
+Period = tuple[str, str, str, str]
 """An event's valid period as the views store it: first day, last day, precision, and the day
-after which recording it was late."""
+after which recording it was late (ISO dates: their text order is their time order)."""
 
 
 def period(valid: Any, timestamp: datetime) -> Period:
@@ -125,7 +126,7 @@ def period(valid: Any, timestamp: datetime) -> Period:
     else:
         start = end = timestamp.date()
         precision = "day"
-    return start.isoformat(), end.isoformat(), precision, end + LATE_AFTER
+    return start.isoformat(), end.isoformat(), precision, (end + LATE_AFTER).isoformat()
 
 
 class ViewBatch:

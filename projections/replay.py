@@ -16,6 +16,7 @@ import copyreg
 import io
 import json
 import pickle
+import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -23,6 +24,7 @@ from uuid import UUID, SafeUUID
 
 import orjson
 from eventsourcing.persistence import (
+    DatetimeAsISO,
     JSONTranscoder,
     StoredEvent,
     UUIDAsHex,
@@ -38,6 +40,12 @@ from security.envelope import EnvelopeMapper
 
 _PERIODS = 65536
 _CONTAINERS = (dict, list)
+_UTC_INSTANT = re.compile(
+    r"\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{6}\+00:00", re.ASCII
+).fullmatch
+"""What ``iso_instant`` writes of an instant with microseconds (hours 00-23 only: a later Python
+reads 24:00 as the next day's midnight)."""
+_new_fact = tuple.__new__
 _RECORD_IDS = 65536
 
 
@@ -122,6 +130,9 @@ class Replay:
             return found
 
         self._tagged = tagged
+        self._datetime = names["datetime_iso"]
+        self._canonical_instants = type(self._datetime) is DatetimeAsISO
+        """Stored recorded times are read by ``datetime.fromisoformat`` (see ``_instant``)."""
         self._loads = json.JSONDecoder(object_hook=transcoded).decode
         self._plans: dict[str, _Plan] = {}
         self._periods: dict[str, Period] = {}
@@ -256,11 +267,15 @@ class Replay:
                 if type(item) in _CONTAINERS:
                     stored[index] = value(item)
             return stored
+        if len(stored) == 2 and "_type_" in stored and "_data_" in stored:
+            # A name that is not text fails in the transcoder as here (unknown or unhashable).
+            data = stored["_data_"]
+            return self._tagged(
+                stored["_type_"], value(data) if type(data) in _CONTAINERS else data
+            )
         for key, item in stored.items():
             if type(item) in _CONTAINERS:
                 stored[key] = value(item)
-        if len(stored) == 2 and "_type_" in stored and "_data_" in stored:
-            return self._tagged(stored["_type_"], stored["_data_"])
         return stored
 
     def _whole(self, plan: _Plan, n: Stored, clear: bytes) -> tuple[Any, Fact]:
@@ -378,8 +393,6 @@ class Replay:
         """The fact read straight off the parsed payload; None when it is not of the expected
         shape (a field missing, which a class attribute may stand in for; not plain text; a
         class version to upcast first)."""
-        if payload.get("class_version", 1) != plan.class_version:
-            return None
         try:
             stamp = payload["timestamp"]
             stated = payload["valid_time"]
@@ -390,39 +403,66 @@ class Replay:
             return None
         if type(actor_id) is not str or type(actor_role) is not str or type(reason) is not str:
             return None
-        timestamp = self._transcoded(stamp, "datetime_iso")
-        if type(timestamp) is not datetime:
+        if "class_version" in payload and payload["class_version"] != plan.class_version:
+            return None
+        if plan.class_version != 1 and "class_version" not in payload:
+            return None  # to be upcast first
+        text = stamp.get("_data_") if type(stamp) is dict else None
+        if type(text) is not str or len(stamp) != 2 or stamp.get("_type_") != "datetime_iso":
+            return None
+        recorded_at = self._instant(text)
+        if recorded_at is None:
             return None
         if stated is None:
-            valid = period(None, timestamp)
+            valid = period(None, self._datetime.decode(text))
         else:
             valid_text = stated.get("_data_") if type(stated) is dict else None
             if type(valid_text) is not str:
                 return None
             found = self._periods.get(valid_text)
             if found is None or len(stated) != 2 or stated.get("_type_") != "valid_time":
-                found = self._period(stated, valid_text, timestamp)
+                found = self._period(stated, valid_text, self._datetime.decode(text))
                 if found is None:
                     return None
             valid = found
         record_id = plan.record_ids.get(n[1])
         if record_id is None:
             record_id = self._record_id(plan, n[1])
-        return Fact(
-            record_id,
-            int(n[2]),
-            plan.record_type,
-            plan.event_type,
-            n[0],
-            actor_id,
-            actor_role,
-            reason,
-            iso_instant(timestamp),
-            valid[0],
-            valid[1],
-            valid[2],
-            timestamp.date() > valid[3],
+        return _new_fact(
+            Fact,
+            (
+                record_id,
+                int(n[2]),
+                plan.record_type,
+                plan.event_type,
+                n[0],
+                actor_id,
+                actor_role,
+                reason,
+                recorded_at,
+                valid[0],
+                valid[1],
+                valid[2],
+                recorded_at[:10] > valid[3],
+            ),
         )
+
+    def _instant(self, text: str) -> str | None:
+        """``iso_instant`` of the recorded time stored as ``text``; None if it is not one.
+
+        With the library's ``DatetimeAsISO``, a text already in the fixed-width UTC form (what
+        ``isoformat`` writes of an instant with microseconds, in UTC) is that form itself once
+        ``fromisoformat`` accepts it; anything else is decoded and formatted.
+        """
+        try:
+            timestamp = self._datetime.decode(text)
+        except Exception:  # the mapper decodes it again and raises its error
+            return None
+        if type(timestamp) is not datetime:
+            return None
+        if self._canonical_instants and _UTC_INSTANT(text) is not None:
+            return text
+        return iso_instant(timestamp)
 
     def _record_id(self, plan: _Plan, originator_id: Any) -> str:
         """The event's ``originator_id`` as text, converted as the mapper converts it."""

@@ -115,4 +115,3 @@ def test_rebuilt_views_equal_the_incrementally_built_ones(
     assert calls[0] == (0, replayed)
     assert calls[-1] == (replayed, replayed)
     assert contents(store) == incremental
-

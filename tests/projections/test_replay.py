@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
@@ -10,6 +11,8 @@ import orjson
 import pytest
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import resolve_topic
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from domain.access_log import AccessLog
 from domain.application import PartnershipRegistry
@@ -18,7 +21,7 @@ from domain.engagement import Engagement
 from domain.partner import PartnerOrganisation
 from domain.recorded import RegistryAggregate
 from domain.risk_assessment import RiskAssessment
-from projections.batch import Fact, ViewBatch
+from projections.batch import Fact, ViewBatch, iso_instant
 from projections.handlers import HANDLERS, EventHandlers
 from projections.replay import Replay, _uuid_from_hex
 from tests.projections.test_rebuild import record_every_kind_of_event
@@ -253,3 +256,30 @@ def test_attributes_read_are_those_of_every_handler_along_the_class_hierarchy() 
     handlers.on(PartnerOrganisation.Event)(noop)
     assert handlers.attributes_read(PartnerOrganisation.Activated) is None
     assert handlers.reads_event(PartnerOrganisation.Activated)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1, 1, 2),
+        max_value=datetime(9999, 12, 30),
+        timezones=st.one_of(
+            st.none(),
+            st.just(UTC),
+            st.builds(
+                timezone,
+                st.timedeltas(min_value=-timedelta(hours=23), max_value=timedelta(hours=23)),
+            ),
+        ),
+    ),
+    spec=st.sampled_from(["auto", "microseconds", "seconds", "milliseconds"]),
+    separator=st.sampled_from(["T", " "]),
+)
+def test_recorded_times_read_off_payloads_are_those_of_decoded_ones(
+    registry: PartnershipRegistry, moment: datetime, spec: str, separator: str
+) -> None:
+    text = moment.isoformat(separator, timespec=spec)
+    expected = iso_instant(datetime.fromisoformat(text))
+    assert Replay(registry, HANDLERS)._instant(text) == expected
