@@ -92,13 +92,38 @@ class Fact(NamedTuple):
         reason: str,
     ) -> Fact:
         """The fact of an event of ``event_class`` saying these (``of`` reads them off it)."""
-        record_type, event_type = type_names(event_class)
-        recorded_at = iso_instant(timestamp)
-        return cls(
+        return recorded_fact(
             record_id,
             version,
-            record_type,
-            event_type,
+            type_names(event_class),
+            position,
+            actor_id,
+            actor_role,
+            reason,
+            iso_instant(timestamp),
+            valid,
+        )
+
+
+def recorded_fact(
+    record_id: str,
+    version: int,
+    names: tuple[str, str],
+    position: int,
+    actor_id: str,
+    actor_role: str,
+    reason: str,
+    recorded_at: str,
+    valid: Period,
+) -> Fact:
+    """``Fact.stated`` given the type names and the recorded time as ``iso_instant`` text."""
+    fact: Fact = _new_tuple(
+        Fact,
+        (
+            record_id,
+            version,
+            names[0],
+            names[1],
             position,
             actor_id,
             actor_role,
@@ -108,9 +133,12 @@ class Fact(NamedTuple):
             valid[1],
             valid[2],
             recorded_at[:10] > valid[3],
-        )
+        ),
+    )
+    return fact
 
 
+_new_tuple = tuple.__new__
 Period = tuple[str, str, str, str]
 """An event's valid period as the views store it: first day, last day, precision, and the day
 after which recording it was late (ISO dates: their text order is their time order)."""

@@ -34,7 +34,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.utils import resolve_topic
 
 from domain.valid_time import ValidTime
-from projections.batch import Fact, Period, iso_instant, period, type_names
+from projections.batch import Fact, Period, iso_instant, period, recorded_fact, type_names
 from projections.handlers import HANDLERS, EventHandlers
 from security.envelope import EnvelopeMapper
 
@@ -45,7 +45,6 @@ _UTC_INSTANT = re.compile(
 ).fullmatch
 """What ``iso_instant`` writes of an instant with microseconds (hours 00-23 only: a later Python
 reads 24:00 as the next day's midnight)."""
-_new_fact = tuple.__new__
 _RECORD_IDS = 65536
 
 
@@ -89,8 +88,8 @@ class _Plan(NamedTuple):
     """Stored originator ids of this class's events, as text (converted as the mapper does)."""
     originator_ids: dict[Any, Any]
     """Stored originator ids of this class's events, converted as the mapper converts them."""
-    record_type: str
-    event_type: str
+    names: tuple[str, str]
+    """The event's record type and event type (``type_names``)."""
 
 
 Stored = tuple[int, Any, int, str, bytes]
@@ -327,7 +326,7 @@ class Replay:
             int(getattr(event_class, "class_version", 1)),
             {},
             {},
-            *type_names(event_class),
+            type_names(event_class),
         )
         self._plans[topic] = plan
         self._blanks[id(plan.blank)] = topic
@@ -428,23 +427,16 @@ class Replay:
         record_id = plan.record_ids.get(n[1])
         if record_id is None:
             record_id = self._record_id(plan, n[1])
-        return _new_fact(
-            Fact,
-            (
-                record_id,
-                int(n[2]),
-                plan.record_type,
-                plan.event_type,
-                n[0],
-                actor_id,
-                actor_role,
-                reason,
-                recorded_at,
-                valid[0],
-                valid[1],
-                valid[2],
-                recorded_at[:10] > valid[3],
-            ),
+        return recorded_fact(
+            record_id,
+            int(n[2]),
+            plan.names,
+            n[0],
+            actor_id,
+            actor_role,
+            reason,
+            recorded_at,
+            valid,
         )
 
     def _instant(self, text: str) -> str | None:
