@@ -46,7 +46,7 @@ def storage_env(database_url: str) -> dict[str, str]:
         path = Path(raw)
         path.parent.mkdir(parents=True, exist_ok=True)
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "PERSISTENCE_MODULE": "api.sqlite_factory:SQLiteFactory",
             "SQLITE_DBNAME": str(path),
             "SQLITE_LOCK_TIMEOUT": "10",
         }

@@ -33,9 +33,12 @@ def _target(backend: str, target: str, met: bool) -> tuple[str, bool | None]:
 
 
 def plain_registry(store: Store) -> PartnershipRegistry:
-    """The same application and events on the plain library: default Mapper, no cipher."""
+    """The same application and events on the plain library: default Mapper, no cipher, the
+    library's own persistence (factory, datastore and recorders)."""
     env = storage_env(store.database_url)
     env.pop("APPLICATION_RECORDER_TOPIC", None)  # the library's own recorder
+    if store.backend == "sqlite":  # the library's factory (statement cache of one)
+        env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
     env.update({"IS_SNAPSHOTTING_ENABLED": "y", "REGISTRY_SNAPSHOT_INTERVAL": "50"})
     return PartnershipRegistry(env=env)
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.utils import resolve_topic
+
 from security.keys.master import (
     MASTER_KEY_SETTING,
     MasterKeyError,
@@ -100,7 +102,16 @@ def release_key_store(env: Mapping[str, str]) -> None:
 
 
 def _module(env: Mapping[str, str]) -> str:
-    return env.get("PERSISTENCE_MODULE") or "eventsourcing.popo"
+    """The library's persistence module ``env`` uses: PERSISTENCE_MODULE names it, or names a
+    factory class deriving from one of its factories (e.g. ``api.sqlite_factory``'s)."""
+    topic = env.get("PERSISTENCE_MODULE") or "eventsourcing.popo"
+    if ":" not in topic:
+        return topic
+    found = resolve_topic(topic)
+    for klass in found.__mro__ if isinstance(found, type) else ():
+        if klass.__module__.startswith("eventsourcing."):
+            return str(klass.__module__)
+    return topic
 
 
 def _is_memory(name: str) -> bool:

@@ -47,7 +47,7 @@ class EnvelopeEnvironment:
 
 
 class TestExampleApplicationOnSQLite(EnvelopeEnvironment, ExampleApplicationTestCase):
-    expected_factory_topic = "eventsourcing.sqlite:SQLiteFactory"
+    expected_factory_topic = "api.sqlite_factory:SQLiteFactory"
 
     def test_the_envelope_mapper_is_in_use(self) -> None:
         assert isinstance(Application[UUID]().mapper, EnvelopeMapper)
