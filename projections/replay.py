@@ -46,6 +46,7 @@ _UTC_INSTANT = re.compile(
 """What ``iso_instant`` writes of an instant with microseconds (hours 00-23 only: a later Python
 reads 24:00 as the next day's midnight)."""
 _RECORD_IDS = 65536
+_UNKNOWN_SAFETY = SafeUUID.unknown  # an enum member read once (each read runs a descriptor)
 
 
 def _uuid(value: int, is_safe: SafeUUID) -> UUID:
@@ -61,7 +62,7 @@ def _uuid_from_hex(text: str) -> UUID:
     32 letters or digits go to ``int(text, 16)`` as in ``UUID.__init__``; anything else to it."""
     if len(text) != 32 or not text.isalnum():
         return UUID(text)
-    return _uuid(int(text, 16), SafeUUID.unknown)
+    return _uuid(int(text, 16), _UNKNOWN_SAFETY)
 
 
 def _reduce_uuid(value: UUID) -> tuple[Any, tuple[int, SafeUUID]]:

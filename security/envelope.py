@@ -146,7 +146,9 @@ class EnvelopeCipher(Cipher):
         # Stream keys are never destroyed nor re-keyed (rotation re-wraps the same secret), so
         # each one's AESGCM object is kept: by subject for sealing, by key id for opening.
         self._sealers: dict[object, tuple[bytes, AESGCM, bytes]] = {}
-        self._openers: dict[bytes, tuple[str, int, AESGCM]] = {}
+        self._openers: dict[bytes, tuple[str, bytes, AESGCM, bytes]] = {}
+        """By key id: the key's subject, its version as in headers, its cipher, and the
+        subject's part of the associated data."""
 
     def encrypt(self, plaintext: bytes) -> bytes:
         del plaintext
@@ -190,16 +192,23 @@ class EnvelopeCipher(Cipher):
 
     def open(self, stream_id: object, version: int, topic: str, state: bytes) -> bytes:
         opener = self._openers.get(state[3:19]) if state[:3] == _MAGIC_AND_FORMAT else None
-        subject = str(stream_id)
         if (
             opener is None
-            or opener[0] != subject
+            or opener[0] != str(stream_id)
             or len(state) < HEADER_BYTES
-            or opener[1] != int.from_bytes(state[19:23], "big")
+            or opener[1] != state[19:23]
             or not _MIN_US <= int.from_bytes(state[23:31], "big", signed=True) <= _MAX_US
         ):
             opener = self._opener(stream_id, version, topic, state)
-        aad = associated_data(state[:HEADER_BYTES], subject, version, topic)
+        aad = b"".join(
+            (
+                state[:HEADER_BYTES],
+                opener[3],
+                version.to_bytes(8, "big", signed=True),
+                b"\x00",
+                topic.encode(),
+            )
+        )  # associated_data(header, stream_id, version, topic), with the stream's part kept
         try:
             return opener[2].decrypt(state[31:HEADER_BYTES], state[HEADER_BYTES:], aad)
         except InvalidTag:
@@ -220,7 +229,7 @@ class EnvelopeCipher(Cipher):
 
     def _opener(
         self, stream_id: object, version: int, topic: str, state: bytes
-    ) -> tuple[str, int, AESGCM]:
+    ) -> tuple[str, bytes, AESGCM, bytes]:
         """Check the header and its key (the slow path, once per key): raise IntegrityError."""
         try:
             header = read_header(state)
@@ -233,7 +242,12 @@ class EnvelopeCipher(Cipher):
             raise IntegrityError(stream_id, version, topic, "sealed under another stream's key")
         if key.version != header.key_version:
             raise IntegrityError(stream_id, version, topic, "key version does not match")
-        opener = (key.subject, key.version, AESGCM(key.secret))
+        opener = (
+            key.subject,
+            _U32(key.version),
+            AESGCM(key.secret),
+            key.subject.encode() + b"\x00",
+        )
         return self._remember(self._openers, key.key_id.bytes, opener)
 
     @staticmethod

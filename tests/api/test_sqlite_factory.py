@@ -95,7 +95,7 @@ del ProcessRecorderTestCase, TrackingRecorderTestCase
 def test_the_registry_on_sqlite_runs_on_connections_that_keep_their_statements(
     tmp_path: Path,
 ) -> None:
-    settings = Settings(env="test", database_url=f"sqlite:///{tmp_path / 'r.db'}")  # type: ignore[call-arg]
+    settings = Settings(env="test", database_url=f"sqlite:///{tmp_path / 'r.db'}")
     env = library_env(settings)
     registry = PartnershipRegistry(env)
     try:
@@ -137,7 +137,7 @@ def preparations(datastore: SQLiteDatastore) -> int:
 
     with datastore.transaction(commit=True) as cursor:
         cursor.execute("CREATE TABLE IF NOT EXISTS kept (a INTEGER)")
-        raw: sqlite3.Cursor = cursor.sqlite_cursor  # type: ignore[attr-defined]
+        raw: sqlite3.Cursor = cursor.sqlite_cursor
         raw.connection.set_authorizer(authorizer)
         for _ in range(5):
             cursor.execute("SELECT a FROM kept")
