@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import struct
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -38,11 +39,35 @@ HANDOFF_BLOCKED = 0.2
 starts at HANDOFF_START and moves by HANDOFF_STEP after each page: down when sending the page
 blocked longer than HANDOFF_BLOCKED of the time reading it took (the writer was still busy),
 up otherwise (the writer was waiting): each process ends up with about half the work."""
+SMALL_PAGE = 8
+"""The first page, and the pages of the last two pages' worth of the log, are this many times
+smaller: the writer starts on the first sooner, and has less left alone after the last."""
 READY_TIMEOUT = 30.0
 """Seconds the child may take to open its application (it waits for locks like any writer)."""
 
 _READY, _PAGE, _DONE, _FAILED = b"R", b"P", b"D", b"F"
 _HEAD = struct.Struct(">qq")  # the page's last notification id, its number of notifications
+
+
+PIPE_BYTES = 1 << 20
+"""Pipe capacity asked for (Linux; the default is 64 KiB): about three pages of items, so the
+reader reads on while the writer drops and recreates the views or commits a transaction."""
+
+
+def _widen(connection: Connection) -> None:
+    """Ask for a pipe of ``PIPE_BYTES`` (or the system's maximum): best effort."""
+    if sys.platform != "linux":
+        return
+    import fcntl  # POSIX only, like fork
+
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # named from Python 3.10 on
+    try:
+        with open("/proc/sys/fs/pipe-max-size") as limit:
+            allowed = int(limit.read())
+    except (OSError, ValueError):
+        allowed = PIPE_BYTES
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(connection.fileno(), set_size, min(PIPE_BYTES, allowed))
 
 
 class ReaderError(Exception):
@@ -67,6 +92,7 @@ class LogReader:
             return None
         context = multiprocessing.get_context("fork")
         receiver, sender = context.Pipe(duplex=False)
+        _widen(receiver)
         process = context.Process(
             target=_serve,
             args=(app_class, dict(env), handlers, size, sender),
@@ -121,9 +147,10 @@ def _serve(
     try:
         app = app_class(env=env)
         replay = Replay(app, handlers)
+        end = app.recorder.max_notification_id()
         sender.send_bytes(_READY)
         share = HANDOFF_START
-        for page in replay.pages(size):
+        for page in replay.pages(size, small=max(1, size // SMALL_PAGE), end=end):
             started = time.perf_counter()
             items = replay.encode(replay.items_to_send(page, share))
             sending = time.perf_counter()

@@ -141,12 +141,18 @@ class Replay:
         self._blanks: dict[int, str] = {}
         """Topics by the id of their plan's blank event (plans live as long as this replay)."""
 
-    def pages(self, size: int, after: int = 0) -> Iterator[list[Stored]]:
-        """The log after position ``after``, ``size`` notifications a page."""
+    def pages(
+        self, size: int, after: int = 0, *, small: int | None = None, end: int | None = None
+    ) -> Iterator[list[Stored]]:
+        """The log after position ``after``, ``size`` notifications a page; ``small`` ones for
+        the first page and for those from ``2 * size`` before position ``end`` on (so that a
+        process receiving the pages starts sooner and is left less to do after the last)."""
         recorder = self._app.recorder
         datastore = getattr(recorder, "datastore", None)
         table = getattr(recorder, "events_table_name", None)
         position = after
+        tail = None if end is None else end - 2 * size
+        wanted = small or size
         while True:
             page: list[Stored]
             if isinstance(datastore, SQLiteDatastore) and isinstance(table, str):
@@ -157,7 +163,7 @@ class Replay:
                     raw.execute(
                         "SELECT rowid, originator_id, originator_version, topic, state "  # noqa: S608
                         f"FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?",
-                        (position, size),
+                        (position, wanted),
                     )
                     rows = raw.fetchall()
                 # Stream ids as text, converted once per stream as the recorder converts them.
@@ -174,13 +180,14 @@ class Replay:
                 page = [
                     (n.id, n.originator_id, n.originator_version, n.topic, n.state)
                     for n in recorder.select_notifications(
-                        start=position, limit=size, inclusive_of_start=False
+                        start=position, limit=wanted, inclusive_of_start=False
                     )
                 ]
             if not page:
                 return
             yield page
             position = page[-1][0]
+            wanted = small if small and tail is not None and position >= tail else size
 
     def items(self, notifications: Sequence[Stored]) -> list[tuple[Any, Fact]]:
         """(event, fact) of each notification some view reads, in order."""
