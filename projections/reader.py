@@ -19,6 +19,7 @@ concurrently updated") and may write (the key store's tables).
 
 from __future__ import annotations
 
+import array
 import contextlib
 import multiprocessing
 import struct
@@ -32,13 +33,15 @@ from typing import Any
 from projections.handlers import EventHandlers
 from projections.replay import Replay
 
-HANDOFF_START = 0.2
+HANDOFF_START = 0.0
 HANDOFF_STEP = 0.1
 HANDOFF_BLOCKED = 0.2
-"""The share of the events to decode whole that the reader leaves to the writer (decrypted)
-starts at HANDOFF_START and moves by HANDOFF_STEP after each page: down when sending the page
-blocked longer than HANDOFF_BLOCKED of the time reading it took (the writer was still busy),
-up otherwise (the writer was waiting): each process ends up with about half the work."""
+"""The share of the events to decode that the reader leaves to the writer (decrypted) starts at
+HANDOFF_START (the writer begins by dropping and recreating the views) and moves by
+HANDOFF_STEP after each page: up when the writer has read every page sent so far (it is on the
+last or waits for the next), down when one is still unread (it is the slower). Where the pipe's fill
+is unknown: down when sending blocked longer than HANDOFF_BLOCKED of the time reading the page
+took, up otherwise. Each process ends up with about half the work."""
 SMALL_PAGE = 8
 """The first page, and the pages of the last two pages' worth of the log, are this many times
 smaller: the writer starts on the first sooner, and has less left alone after the last."""
@@ -52,6 +55,19 @@ _HEAD = struct.Struct(">qq")  # the page's last notification id, its number of n
 PIPE_BYTES = 1 << 20
 """Pipe capacity asked for (Linux; the default is 64 KiB): about three pages of items, so the
 reader reads on while the writer drops and recreates the views or commits a transaction."""
+
+
+def _unread(connection: Connection) -> int | None:
+    """Bytes sent through the pipe and not read yet; None where the system does not say."""
+    try:
+        import fcntl  # POSIX only, like fork
+        import termios
+
+        found = array.array("i", [0])
+        fcntl.ioctl(connection.fileno(), termios.FIONREAD, found, True)
+    except (ImportError, OSError, AttributeError):
+        return None
+    return found[0]
 
 
 def _widen(connection: Connection) -> None:
@@ -152,14 +168,21 @@ def _serve(
         share = HANDOFF_START
         for page in replay.pages(size, small=max(1, size // SMALL_PAGE), end=end):
             started = time.perf_counter()
-            items = replay.encode(replay.items_to_send(page, share))
+            message = _PAGE + _HEAD.pack(page[-1][0], len(page))
+            message += replay.encode(replay.items_to_send(page, share))
             sending = time.perf_counter()
-            sender.send_bytes(_PAGE + _HEAD.pack(page[-1][0], len(page)) + items)
-            sent = time.perf_counter()
-            # Blocked sending: the writer is the slower, keep more of the decoding here;
-            # not blocked: the writer waits for pages, leave it more.
-            if sent - sending > HANDOFF_BLOCKED * (sending - started):
-                share = max(0.0, share - HANDOFF_STEP)
+            unread = _unread(sender)
+            sender.send_bytes(message)
+            if unread is not None:
+                # The writer has read every page sent (it is on the last one, or waits for
+                # this one): leave it more of the decoding; a page is still unread: it is the
+                # slower, keep more here (a backlog is what it is left with at the end).
+                if unread == 0:
+                    share = min(1.0, share + HANDOFF_STEP)
+                else:
+                    share = max(0.0, share - HANDOFF_STEP)
+            elif time.perf_counter() - sending > HANDOFF_BLOCKED * (sending - started):
+                share = max(0.0, share - HANDOFF_STEP)  # blocked sending: the writer is slower
             else:
                 share = min(1.0, share + HANDOFF_STEP)
         sender.send_bytes(_DONE)
