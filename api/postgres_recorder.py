@@ -8,13 +8,16 @@ all again. For an encrypted payload of 600 bytes that was ~42 us of client CPU a
 else of the library's (the table, the lock that orders notification ids, NOTIFY, the ids
 returned in the order given, retries, subscriptions) and replaces only the statement and its
 parameters: ``unnest`` of the ids, versions, topics and payloads as four arrays, each sent in
-binary by psycopg's C dumpers. Selected with the library's ``APPLICATION_RECORDER_TOPIC``
-(``api.bootstrap.storage_env`` sets it). Snapshots still go through the library's aggregate
-recorder, which its factory does not let an environment replace.
+binary by psycopg's C dumpers. It also creates the library's tables and function under an
+advisory lock, so that processes starting together do not collide (``_create_table``).
+Selected with the library's ``APPLICATION_RECORDER_TOPIC`` (``api.bootstrap.storage_env`` sets
+it). Snapshots still go through the library's aggregate recorder, which its factory does not
+let an environment replace.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +26,11 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
+
+DDL_LOCK = int.from_bytes(
+    hashlib.sha256(b"partnership-registry/ddl").digest()[:8], "big", signed=True
+)
+"""The transaction-scoped advisory lock held while the recorder creates what is missing."""
 
 
 class PostgresEventRecorder(PostgresApplicationRecorder):
@@ -43,6 +51,15 @@ class PostgresEventRecorder(PostgresApplicationRecorder):
             table=Identifier(self.events_table_name),
             id_type=Identifier(self.datastore.originator_id_type),
         )
+
+    def _create_table(self, curs: Cursor[DictRow]) -> None:
+        """The library's statements, one process at a time (within the transaction the library
+        opens for them): every process opening the registry runs them, and PostgreSQL refuses
+        the same ``CREATE OR REPLACE FUNCTION`` from two sessions at once ("tuple concurrently
+        updated"): an API process, the projection worker or ``registry verify`` starting
+        beside another failed at random."""
+        curs.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))
+        super()._create_table(curs)
 
     def _insert_stored_events(
         self,
