@@ -157,23 +157,112 @@ def period(valid: Any, timestamp: datetime) -> Period:
     return start.isoformat(), end.isoformat(), precision, (end + LATE_AFTER).isoformat()
 
 
-class ViewBatch:
+Collected = tuple[
+    list[tuple[str, list[tuple[Any, ...]]]], dict[tuple[str, str], dict[str, tuple[int, str]]]
+]
+"""What ``Appends.take`` hands over: sealed rows by INSERT statement, and the records to touch
+(by table and id column: record id -> version and recorded time)."""
+
+
+class Appends:
+    """Rows of append-only tables and the records to touch, gathered for a batch and written at
+    its end. Neither depends on the order handlers give them in: a rebuild's reader process
+    gathers those of the handlers that do nothing else (``EventHandlers.on(appends_only=True)``)
+    and the writer adds them to its batch (``absorb``).
+    """
+
+    def __init__(self, cipher: ViewCipher) -> None:
+        self.cipher = cipher
+        self._appends: dict[str, tuple[_RowPlan, list[tuple[Any, ...]]]] = {}
+        """Rows to append by statement, sealed when taken (a column at a time)."""
+        self._sealed_appends: dict[str, list[tuple[Any, ...]]] = {}
+        """Rows absorbed from elsewhere, sealed there, by statement."""
+        self._touches: dict[tuple[str, str], dict[str, tuple[int, str]]] = {}
+
+    def append(self, table: str, row: dict[str, Any]) -> None:
+        self.append_values(table, tuple(row), tuple(row.values()))
+
+    def append_values(self, table: str, columns: tuple[str, ...], values: tuple[Any, ...]) -> None:
+        """``append`` of a row given as its columns and values (for rows written per event)."""
+        plan = _ROW_PLANS.get((table, columns)) or _row_plan(table, columns)
+        found = self._appends.get(plan.sql)
+        if found is None:
+            self._appends[plan.sql] = (plan, [values])
+        else:
+            found[1].append(values)
+
+    def touch(self, table: str, id_column: str, fact: Fact) -> None:
+        """Move a state row's ``version`` and ``updated_at`` to this event's, at the end.
+
+        One UPDATE per row and batch instead of one per event; it never moves a row back, so a
+        handler that set a later version meanwhile (e.g. a status change) keeps it.
+        """
+        touched = self._touches.setdefault((table, id_column), {})
+        found = touched.get(fact.record_id)
+        if found is None or found[0] < fact.version:
+            touched[fact.record_id] = (fact.version, fact.recorded_at)
+
+    def take(self) -> Collected:
+        """Everything gathered, rows sealed; and start again empty."""
+        rows = [
+            (plan.sql, self._sealed_rows(plan, values)) for plan, values in self._appends.values()
+        ]
+        rows.extend(self._sealed_appends.items())
+        touches = self._touches
+        self._appends, self._sealed_appends, self._touches = {}, {}, {}
+        return rows, touches
+
+    def absorb(self, collected: Collected) -> None:
+        """Add what another ``Appends`` took (for the same events' batch)."""
+        rows, touches = collected
+        for sql, sealed in rows:
+            self._sealed_appends.setdefault(sql, []).extend(sealed)
+        for key, touched in touches.items():
+            here = self._touches.setdefault(key, {})
+            for record_id, (version, at) in touched.items():
+                found = here.get(record_id)
+                if found is None or found[0] < version:
+                    here[record_id] = (version, at)
+
+    def _sealed_rows(self, plan: _RowPlan, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """``rows`` with their sealed columns sealed, a column at a time (``seal_many``)."""
+        if not plan.sealed:
+            return rows
+        ids = plan.ids
+        if len(ids) == 1:
+            first = ids[0]
+            row_ids = [str(row[first]) for row in rows]
+        else:
+            row_ids = ["\x1f".join([str(row[i]) for i in ids]) for row in rows]
+        if len(plan.sealed) == 1:
+            index, prefix = plan.sealed[0]
+            sealed = self.cipher.seal_many(prefix, row_ids, [row[index] for row in rows])
+            return [
+                (*row[:index], value, *row[index + 1 :])
+                for row, value in zip(rows, sealed, strict=True)
+            ]
+        columns = [list(row) for row in rows]
+        for index, prefix in plan.sealed:
+            sealed = self.cipher.seal_many(prefix, row_ids, [row[index] for row in rows])
+            for row, value in zip(columns, sealed, strict=True):
+                row[index] = value
+        return [tuple(row) for row in columns]
+
+
+class ViewBatch(Appends):
     """Writes for one batch of events, all in the caller's transaction.
 
     Statements run in the order given (later statements and ``query`` may depend on earlier
     ones); consecutive ``insert`` calls of the same statement run as one ``executemany``, before
     whatever comes next. ``append`` collects rows of append-only tables and writes each table
-    with one ``executemany`` at ``flush``.
+    with one ``executemany`` at ``flush``; ``touch`` updates records' versions there too.
     """
 
     def __init__(self, cursor: ViewCursor, cipher: ViewCipher) -> None:
+        super().__init__(cipher)
         self._cursor = cursor
-        self.cipher = cipher
-        self._appends: dict[str, tuple[_RowPlan, list[tuple[Any, ...]]]] = {}
-        """Rows to append by statement, sealed at ``flush`` (a column at a time)."""
         self.memo: dict[tuple[str, str], Any] = {}
         """Values handlers learnt in this batch (e.g. partner names), to spare a query."""
-        self._touches: dict[tuple[str, str], dict[str, tuple[int, str]]] = {}
         self._inserting = ""
         self._inserts: list[Params] = []
 
@@ -231,42 +320,6 @@ class ViewBatch:
             sealed[index] = seal(prefix, row_id, sealed[index])
         return tuple(sealed)
 
-    def append(self, table: str, row: dict[str, Any]) -> None:
-        self.append_values(table, tuple(row), tuple(row.values()))
-
-    def append_values(self, table: str, columns: tuple[str, ...], values: tuple[Any, ...]) -> None:
-        """``append`` of a row given as its columns and values (for rows written per event)."""
-        plan = _ROW_PLANS.get((table, columns)) or _row_plan(table, columns)
-        found = self._appends.get(plan.sql)
-        if found is None:
-            self._appends[plan.sql] = (plan, [values])
-        else:
-            found[1].append(values)
-
-    def _sealed_rows(self, plan: _RowPlan, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        """``rows`` with their sealed columns sealed, a column at a time (``seal_many``)."""
-        if not plan.sealed:
-            return rows
-        ids = plan.ids
-        if len(ids) == 1:
-            first = ids[0]
-            row_ids = [str(row[first]) for row in rows]
-        else:
-            row_ids = ["\x1f".join([str(row[i]) for i in ids]) for row in rows]
-        if len(plan.sealed) == 1:
-            index, prefix = plan.sealed[0]
-            sealed = self.cipher.seal_many(prefix, row_ids, [row[index] for row in rows])
-            return [
-                (*row[:index], value, *row[index + 1 :])
-                for row, value in zip(rows, sealed, strict=True)
-            ]
-        columns = [list(row) for row in rows]
-        for index, prefix in plan.sealed:
-            sealed = self.cipher.seal_many(prefix, row_ids, [row[index] for row in rows])
-            for row, value in zip(columns, sealed, strict=True):
-                row[index] = value
-        return [tuple(row) for row in columns]
-
     def insert(self, table: str, row: dict[str, Any]) -> None:
         """Insert before the next statement (for state tables that later statements update)."""
         sql, values = self._row(table, row)
@@ -291,29 +344,17 @@ class ViewBatch:
         if rows:
             self._cursor.executemany(self._insert(table, columns), rows)
 
-    def touch(self, table: str, id_column: str, fact: Fact) -> None:
-        """Move a state row's ``version`` and ``updated_at`` to this event's, at ``flush``.
-
-        One UPDATE per row and batch instead of one per event; it never moves a row back, so a
-        handler that set a later version meanwhile (e.g. a status change) keeps it.
-        """
-        self._touches.setdefault((table, id_column), {})[fact.record_id] = (
-            fact.version,
-            fact.recorded_at,
-        )
-
     def flush(self) -> None:
         self._insert_now()
-        for plan, rows in self._appends.values():
-            self._cursor.executemany(plan.sql, self._sealed_rows(plan, rows))
-        self._appends.clear()
-        for (table, id_column), touched in self._touches.items():
+        rows, touches = self.take()
+        for sql, sealed in rows:
+            self._cursor.executemany(sql, sealed)
+        for (table, id_column), touched in touches.items():
             self._cursor.executemany(
                 f"UPDATE {table} SET version = ?, updated_at = ? "  # noqa: S608
                 f"WHERE {id_column} = ? AND version < ?",
                 [(v, at, record_id, v) for record_id, (v, at) in touched.items()],
             )
-        self._touches.clear()
 
     def _insert(self, table: str, columns: tuple[str, ...]) -> str:
         plan = _ROW_PLANS.get((table, columns))

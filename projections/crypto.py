@@ -50,6 +50,7 @@ import os
 import re
 import threading
 import unicodedata
+import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -122,6 +123,21 @@ def query_terms(text: str) -> list[str]:
     return list(dict.fromkeys(word[:MAX_PREFIX] for word in words(text)))
 
 
+_CIPHERS: weakref.WeakSet[ViewCipher] = weakref.WeakSet()
+
+
+def _forget_nonces() -> None:
+    """In a forked child: the nonces left in a cipher's pool are the parent's to use; a child
+    that sealed with them too would repeat the parent's (key, nonce) pairs."""
+    for cipher in list(_CIPHERS):
+        cipher._nonces = b""
+        cipher._nonce_at = 0
+        cipher._nonce_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_nonces)
+
+
 class ViewCipher:
     """Seals and opens view values, and computes blind-index tokens, under one views key."""
 
@@ -135,6 +151,7 @@ class ViewCipher:
         self._nonces = b""
         self._nonce_at = 0
         self._nonce_lock = threading.Lock()
+        _CIPHERS.add(self)
 
     @classmethod
     def for_application(cls, app: Any) -> ViewCipher:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-from projections.batch import Fact, ViewBatch
+from projections.batch import Appends, Fact, ViewBatch
 
 Handler = Callable[[ViewBatch, Any, Fact], None]
+Appending = Callable[[Appends, Any, Fact], None]
+"""A handler registered ``appends_only``: it is given only what ``Appends`` offers."""
 
 _STORED_ELSEWHERE = frozenset(("originator_id", "originator_version"))
 """Fields of every event that its stored payload does not hold (the row does; see ``Fact``)."""
@@ -22,15 +24,24 @@ class EventHandlers:
     only the ``Fact`` and the event's class). A rebuild decodes only what an event's handlers
     read together (``attributes_read``): the others see an instance of the event's class that
     holds just those attributes, decoded as the mapper decodes them.
+
+    A handler registered with ``appends_only=True`` does nothing but ``append`` rows and
+    ``touch`` records (``projections.batch.Appends``), whose order in a batch does not matter,
+    and reads nothing the views hold: a rebuild's reader process runs it (``appending``) and
+    the writer runs the others (``others``).
     """
 
     def __init__(self) -> None:
-        self._by_class: dict[type, list[tuple[Handler, frozenset[str] | None]]] = {}
+        self._by_class: dict[type, list[_Registered]] = {}
         self._resolved: dict[type, tuple[Handler, ...]] = {}
+        self._split: dict[type, tuple[tuple[Appending, ...], tuple[Handler, ...]]] = {}
         self._reads: dict[type, frozenset[str] | None] = {}
 
     def on(
-        self, *event_classes: type, reads: Iterable[str] | None = None
+        self,
+        *event_classes: type,
+        reads: Iterable[str] | None = None,
+        appends_only: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Register a handler of these classes (and their subclasses) reading ``reads``.
 
@@ -48,14 +59,17 @@ class EventHandlers:
 
         def register(handler: Handler) -> Handler:
             for event_class in event_classes:
-                self._by_class.setdefault(event_class, []).append((handler, names))
+                self._by_class.setdefault(event_class, []).append(
+                    _Registered(handler, names, appends_only)
+                )
             self._resolved.clear()
+            self._split.clear()
             self._reads.clear()
             return handler
 
         return register
 
-    def _along_mro(self, event_class: type) -> list[tuple[Handler, frozenset[str] | None]]:
+    def _along_mro(self, event_class: type) -> list[_Registered]:
         return [
             found
             for klass in reversed(event_class.__mro__)
@@ -63,10 +77,30 @@ class EventHandlers:
         ]
 
     def for_class(self, event_class: type) -> tuple[Handler, ...]:
+        """Every handler of ``event_class``, in the order they run."""
         found = self._resolved.get(event_class)
         if found is None:
-            found = tuple(handler for handler, _ in self._along_mro(event_class))
+            found = tuple(registered.handler for registered in self._along_mro(event_class))
             self._resolved[event_class] = found
+        return found
+
+    def appending(self, event_class: type) -> tuple[Appending, ...]:
+        """The handlers of ``event_class`` registered ``appends_only``, in order."""
+        return self._parts(event_class)[0]
+
+    def others(self, event_class: type) -> tuple[Handler, ...]:
+        """The handlers of ``event_class`` not registered ``appends_only``, in order."""
+        return self._parts(event_class)[1]
+
+    def _parts(self, event_class: type) -> tuple[tuple[Appending, ...], tuple[Handler, ...]]:
+        found = self._split.get(event_class)
+        if found is None:
+            registered = self._along_mro(event_class)
+            found = self._split[event_class] = (
+                # Registered appends_only: they call only what Appends offers.
+                tuple(cast("Appending", r.handler) for r in registered if r.appends_only),
+                tuple(r.handler for r in registered if not r.appends_only),
+            )
         return found
 
     def attributes_read(self, event_class: type) -> frozenset[str] | None:
@@ -74,7 +108,8 @@ class EventHandlers:
         if event_class in self._reads:
             return self._reads[event_class]
         found: frozenset[str] | None = frozenset()
-        for _, names in self._along_mro(event_class):
+        for registered in self._along_mro(event_class):
+            names = registered.reads
             found = None if names is None or found is None else found | names
         self._reads[event_class] = found
         return found
@@ -82,6 +117,12 @@ class EventHandlers:
     def reads_event(self, event_class: type) -> bool:
         """Whether any handler of ``event_class`` reads more of the event than its ``Fact``."""
         return self.attributes_read(event_class) != frozenset()
+
+
+class _Registered(NamedTuple):
+    handler: Handler
+    reads: frozenset[str] | None
+    appends_only: bool
 
 
 def _stored_fields(event_class: type) -> frozenset[str]:

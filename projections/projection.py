@@ -9,7 +9,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
 import projections.views  # noqa: F401  (registers the views' handlers)
-from projections.batch import Fact, ViewBatch
+from projections.batch import Collected, Fact, ViewBatch
 from projections.handlers import HANDLERS, EventHandlers
 from projections.store import ViewCursor, ViewStore
 
@@ -44,13 +44,25 @@ class RegistryProjection(Projection[ViewStore]):
         )
 
     def write_facts(
-        self, cursor: ViewCursor, items: Sequence[tuple[Any, Fact]], last: Tracking
+        self,
+        cursor: ViewCursor,
+        items: Sequence[tuple[Any, Fact]],
+        last: Tracking,
+        appended: Collected | None = None,
     ) -> None:
-        """Apply (event, fact) pairs in log order, then record ``last`` as the position."""
+        """Apply (event, fact) pairs in log order, then record ``last`` as the position.
+
+        ``appended``: what the appends-only handlers gave for these events, gathered already
+        (a rebuild's reader process and ``Replay.decode``): only the other handlers run here.
+        """
         batch = ViewBatch(cursor, self.view.cipher)
-        for_class = self.handlers.for_class
+        if appended is None:
+            handlers = self.handlers.for_class
+        else:
+            batch.absorb(appended)
+            handlers = self.handlers.others
         for event, fact in items:
-            for handler in for_class(type(event)):
+            for handler in handlers(type(event)):
                 handler(batch, event, fact)
         batch.flush()
         self.view.record_position(cursor, last)

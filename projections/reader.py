@@ -2,19 +2,20 @@
 
 Reading a page (select, AES-GCM open, JSON decode, facts: ``Replay``) costs about as much CPU
 as writing it (handlers, sealing, SQL), so on two cores a rebuild runs both at once: a forked
-child opens its own application on the same storage and sends each page's (event, fact) items
-through a pipe (``Replay.encode``); the parent writes them. Part of the events to decode
-whole are sent decrypted only, for the parent to decode, as much as keeps both processes busy
-(``HANDOFF_*``). A page the child fails on (or
-a child that dies) is read again by the parent, which so raises the same error a rebuild
-without the child would.
+child opens its own application on the same storage, runs the handlers that only append rows
+and touch records (every event's history row, sealed; ``EventHandlers.on(appends_only=True)``)
+and sends each page's (event, fact) items, with those rows, through a pipe (``Replay.encode``);
+the parent runs the other handlers and writes it all. Part of the events to decode are sent
+decrypted only, for the parent to decode, as much as keeps both processes busy
+(``HANDOFF_*``). A page the child fails on (or a child that dies) is read again by the parent,
+which so raises the same error a rebuild without the child would.
 
 The child is forked (it inherits the imported code and the handlers, and starts in a few
 milliseconds), so only from a process with no other thread: a thread holding a lock at the
 fork would leave that lock held forever in the child. The parent waits until the child has
-opened its application (``ready``) before it opens its own or writes: opening one creates
-what is missing (PostgreSQL refuses the same DDL from two sessions at once: "tuple
-concurrently updated") and may write (the key store's tables).
+opened its application and found the views' key (``ready``) before it opens its own or
+writes: opening one creates what is missing (PostgreSQL refuses the same DDL from two
+sessions at once: "tuple concurrently updated") and may write (the key store's tables).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from collections.abc import Iterator, Mapping
 from multiprocessing.connection import Connection
 from typing import Any
 
+from projections.batch import Appends
+from projections.crypto import ViewCipher
 from projections.handlers import EventHandlers
 from projections.replay import Replay
 
@@ -163,13 +166,16 @@ def _serve(
     try:
         app = app_class(env=env)
         replay = Replay(app, handlers)
+        # The appends-only handlers run here, sealing their rows under the views' key.
+        appends = Appends(ViewCipher.for_application(app))
         end = app.recorder.max_notification_id()
         sender.send_bytes(_READY)
         share = HANDOFF_START
         for page in replay.pages(size, small=max(1, size // SMALL_PAGE), end=end):
             started = time.perf_counter()
             message = _PAGE + _HEAD.pack(page[-1][0], len(page))
-            message += replay.encode(replay.items_to_send(page, share))
+            items = replay.items_to_send(page, share, appends)
+            message += replay.encode(items, appends.take())
             sending = time.perf_counter()
             unread = _unread(sender)
             sender.send_bytes(message)

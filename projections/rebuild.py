@@ -12,7 +12,8 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
 from domain.application import PartnershipRegistry
-from projections.batch import Fact
+from projections.batch import Appends, Collected, Fact
+from projections.crypto import ViewCipher
 from projections.handlers import HANDLERS
 from projections.projection import RegistryProjection
 from projections.reader import LogReader, ReaderError
@@ -79,7 +80,7 @@ def rebuild_all(
             reader = None
         replay = Replay(registry, projection.handlers)
         total = registry.recorder.max_notification_id() or 0
-        pages = _read(replay, reader, batch_size)
+        pages = _read(replay, reader, batch_size, store.cipher)
         done = 0
         if progress is not None:
             progress(0, total)
@@ -97,8 +98,10 @@ def rebuild_all(
                     if page is None:
                         more = False
                         break
-                    position, count, items = page
-                    projection.write_facts(cursor, items, Tracking(registry.name, position))
+                    position, count, items, appended = page
+                    projection.write_facts(
+                        cursor, items, Tracking(registry.name, position), appended
+                    )
                     written += count
                     done += count
                     if progress is not None:
@@ -114,15 +117,18 @@ def rebuild_all(
 
 
 def _read(
-    replay: Replay, reader: LogReader | None, batch_size: int
-) -> Iterator[tuple[int, int, list[tuple[Any, Fact]]]]:
-    """(last notification id, notifications, items) of each page: from the reader process
-    while it reads, then (or without one) read here, from where the reader stopped."""
+    replay: Replay, reader: LogReader | None, batch_size: int, cipher: ViewCipher
+) -> Iterator[tuple[int, int, list[tuple[Any, Fact]], Collected | None]]:
+    """(last notification id, notifications, items, what the appends-only handlers gave or
+    None) of each page: from the reader process while it reads (which runs those handlers),
+    then (or without one) read here, from where the reader stopped."""
     position = 0
     if reader is not None:
         try:
             for last, count, data in reader.pages():
-                yield last, count, replay.decode(data)
+                appends = Appends(cipher)
+                items = replay.decode(data, appends)
+                yield last, count, items, appends.take()
                 position = last
             return
         except ReaderError as error:
@@ -130,7 +136,7 @@ def _read(
                 "rebuild: reading on in this process after notification %d (%s)", position, error
             )
     for page in replay.pages(batch_size, position):
-        yield page[-1][0], len(page), replay.items(page)
+        yield page[-1][0], len(page), replay.items(page), None
 
 
 def _shared_storage(registry: Any) -> bool:

@@ -34,7 +34,16 @@ from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.utils import resolve_topic
 
 from domain.valid_time import ValidTime
-from projections.batch import Fact, Period, iso_instant, period, recorded_fact, type_names
+from projections.batch import (
+    Appends,
+    Collected,
+    Fact,
+    Period,
+    iso_instant,
+    period,
+    recorded_fact,
+    type_names,
+)
 from projections.handlers import HANDLERS, EventHandlers
 from security.envelope import EnvelopeMapper
 
@@ -191,21 +200,28 @@ class Replay:
 
     def items(self, notifications: Sequence[Stored]) -> list[tuple[Any, Fact]]:
         """(event, fact) of each notification some view reads, in order."""
-        found: list[tuple[Any, Fact]] = self._items(notifications, 0.0)
+        found: list[tuple[Any, Fact]] = self._items(notifications, 0.0, None)
         return found
 
-    def items_to_send(self, notifications: Sequence[Stored], share: float) -> list[Any]:
-        """``items`` for ``encode``, but about ``share`` of the events to decode whole left
-        decrypted only, for the receiving process to decode (``decode``): a writer that
-        waits for pages takes on part of the reader's work."""
-        return self._items(notifications, share)
+    def items_to_send(
+        self, notifications: Sequence[Stored], share: float, appends: Appends | None = None
+    ) -> list[Any]:
+        """``items`` for ``encode``, but about ``share`` of the events to decode left decrypted
+        only, for the receiving process to decode (``decode``): a writer that waits for pages
+        takes on part of the reader's work. With ``appends``, the handlers registered
+        ``appends_only`` run here, into it, for the events decoded here; an event with no other
+        handler is then left out."""
+        return self._items(notifications, share, appends)
 
-    def _items(self, notifications: Sequence[Stored], share: float) -> list[Any]:
+    def _items(
+        self, notifications: Sequence[Stored], share: float, appends: Appends | None
+    ) -> list[Any]:
         found: list[Any] = []
         append = found.append
         plans = self._plans
         open_payload = self._open
         partial = self._partial
+        handlers = self._handlers
         handed = 0.0
         self._prefetch(n[4] for n in notifications)
         for n in notifications:
@@ -222,7 +238,14 @@ class Replay:
                     handed -= 1.0
                     append(((n[0], n[1], n[2], topic, clear), None))
                     continue
-            append(self._item(plan, n, clear) if plan.reads is None else partial(plan, n, clear))
+            item = self._item(plan, n, clear) if plan.reads is None else partial(plan, n, clear)
+            if appends is not None:
+                event, fact = item
+                for handler in handlers.appending(plan.event_class):
+                    handler(appends, event, fact)
+                if not handlers.others(plan.event_class):
+                    continue
+            append(item)
         return found
 
     def _item(self, plan: _Plan, n: Stored, clear: bytes) -> tuple[Any, Fact]:
@@ -293,35 +316,55 @@ class Replay:
             return event, Fact.of(event, n[0])
         return event, self._fact_of(plan, n, event)
 
-    def encode(self, items: Sequence[tuple[Any, Any]]) -> bytes:
-        """``items`` as bytes for ``decode`` in another process: facts as plain tuples, events
-        that were not decoded as their topic (a fraction of the cost of pickling objects)."""
+    def encode(self, items: Sequence[tuple[Any, Any]], appended: Collected | None = None) -> bytes:
+        """``items`` (and what the appends-only handlers gave for them) as bytes for ``decode``
+        in another process: facts as plain tuples, events that were not decoded as their topic
+        (a fraction of the cost of pickling objects)."""
         blanks = self._blanks
         out = io.BytesIO()
         pickler = pickle.Pickler(out, pickle.HIGHEST_PROTOCOL)
         pickler.dispatch_table = _DISPATCH
         pickler.dump(
-            [
-                (blanks.get(id(event), event), None if fact is None else tuple(fact))
-                for event, fact in items
-            ]
+            (
+                [
+                    (blanks.get(id(event), event), None if fact is None else tuple(fact))
+                    for event, fact in items
+                ],
+                appended,
+            )
         )
         return out.getvalue()
 
-    def decode(self, data: bytes) -> list[tuple[Any, Fact]]:
-        """The items ``encode`` gave (from a process reading the same log)."""
+    def decode(self, data: bytes, appends: Appends | None = None) -> list[tuple[Any, Fact]]:
+        """The items ``encode`` gave (from a process reading the same log).
+
+        With ``appends``, the appends-only handlers have run for every item returned: it
+        absorbs what they gave in the sender, and takes what they give for the events decoded
+        here (or for all of them, if the sender did not run them); only the other handlers are
+        left to run. Without, rows the sender gathered would be lost: ValueError.
+        """
         plans = self._plans
+        appending = self._handlers.appending
         found = []
-        for event, fact in pickle.loads(data):  # noqa: S301 (from our own reader process)
+        sent, appended = pickle.loads(data)  # noqa: S301 (from our own reader process)
+        if appended is not None:
+            if appends is None:
+                raise ValueError("these items come with appended rows: give decode an Appends")
+            appends.absorb(appended)
+        for event, fact in sent:
             kind = type(event)
             if kind is str:
-                plan = plans.get(event)
-                found.append(((plan or self._plan(event)).blank, Fact._make(fact)))
+                plan = plans.get(event) or self._plan(event)
+                item = (plan.blank, Fact._make(fact))
             elif kind is tuple:  # left decrypted only: (id, stream, version, topic, clear)
                 plan = plans.get(event[3]) or self._plan(event[3])
-                found.append(self._item(plan, event, event[4]))
+                item = self._item(plan, event, event[4])
             else:
-                found.append((event, Fact._make(fact)))
+                item = (event, Fact._make(fact))
+            if appends is not None and (appended is None or kind is tuple):
+                for handler in appending(type(item[0])):
+                    handler(appends, *item)
+            found.append(item)
         return found
 
     def _plan(self, topic: str) -> _Plan:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from domain.access_log import AccessLog
-from projections.batch import Fact, ViewBatch
+from projections.batch import Appends, Fact
 from projections.handlers import HANDLERS
 
 
-@HANDLERS.on(AccessLog.ReadsRecorded, reads=("reads",))
-def record_reads(batch: ViewBatch, event: AccessLog.ReadsRecorded, fact: Fact) -> None:
+@HANDLERS.on(AccessLog.ReadsRecorded, reads=("reads",), appends_only=True)
+def record_reads(batch: Appends, event: AccessLog.ReadsRecorded, fact: Fact) -> None:
     for entry, read in enumerate(event.reads):
         batch.append(
             "view_access_log",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.risk_assessment import RiskAssessment, rating_for
-from projections.batch import Fact, ViewBatch
+from projections.batch import Appends, Fact, ViewBatch
 from projections.handlers import HANDLERS
 from projections.views.timeline import add_entry
 
@@ -24,8 +24,8 @@ def refresh_current_rating(batch: ViewBatch, partner_id: str) -> None:
     )
 
 
-@HANDLERS.on(R.Event, reads=())
-def touch_assessment(batch: ViewBatch, event: Any, fact: Fact) -> None:
+@HANDLERS.on(R.Event, reads=(), appends_only=True)
+def touch_assessment(batch: Appends, event: Any, fact: Fact) -> None:
     if not isinstance(event, R.Opened):
         batch.touch("view_assessments", "assessment_id", fact)
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from domain.decision import DueDiligenceDecision
-from projections.batch import Fact, ViewBatch
+from projections.batch import Appends, Fact, ViewBatch
 from projections.handlers import HANDLERS
 from projections.views.timeline import add_entry
 
 D = DueDiligenceDecision
 
 
-@HANDLERS.on(D.Event, reads=())
-def touch_decision(batch: ViewBatch, event: Any, fact: Fact) -> None:
+@HANDLERS.on(D.Event, reads=(), appends_only=True)
+def touch_decision(batch: Appends, event: Any, fact: Fact) -> None:
     if not isinstance(event, D.Proposed):
         batch.touch("view_decisions", "decision_id", fact)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from domain.engagement import Engagement, EngagementDetails, EngagementPartner
 from domain.valid_time import ValidTime
-from projections.batch import Fact, ViewBatch
+from projections.batch import Appends, Fact, ViewBatch
 from projections.handlers import HANDLERS
 from projections.views.timeline import add_entry
 
@@ -130,7 +130,7 @@ def engagement_corrected(batch: ViewBatch, event: Any, fact: Fact) -> None:
     add_entry(batch, fact, "engagement_corrected", f"corrected: {name}", event.partner_ids)
 
 
-@HANDLERS.on(E.Event, reads=())
-def touch_engagement(batch: ViewBatch, event: Any, fact: Fact) -> None:
+@HANDLERS.on(E.Event, reads=(), appends_only=True)
+def touch_engagement(batch: Appends, event: Any, fact: Fact) -> None:
     if not isinstance(event, E.Recorded):
         batch.touch("view_engagements", "engagement_id", fact)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.recorded import RegistryAggregate
-from projections.batch import Fact, ViewBatch
+from projections.batch import Appends, Fact
 from projections.handlers import HANDLERS
 
 COLUMNS = Fact._fields[:12]
@@ -13,6 +13,6 @@ COLUMNS = Fact._fields[:12]
 valid precision), so a row is a slice of the fact."""
 
 
-@HANDLERS.on(RegistryAggregate.Event, reads=())
-def record_history(batch: ViewBatch, event: Any, fact: Fact) -> None:  # noqa: ARG001
+@HANDLERS.on(RegistryAggregate.Event, reads=(), appends_only=True)
+def record_history(batch: Appends, event: Any, fact: Fact) -> None:  # noqa: ARG001
     batch.append_values("view_history", COLUMNS, fact[:12])

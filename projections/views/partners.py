@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.partner import PartnerOrganisation, Profile
-from projections.batch import Fact, ViewBatch
+from projections.batch import Appends, Fact, ViewBatch
 from projections.handlers import HANDLERS
 from projections.views.timeline import add_entry
 
@@ -78,8 +78,8 @@ def partner_name(batch: ViewBatch, partner_id: str) -> str:
     return name
 
 
-@HANDLERS.on(P.Event, reads=())
-def touch_partner(batch: ViewBatch, event: Any, fact: Fact) -> None:
+@HANDLERS.on(P.Event, reads=(), appends_only=True)
+def touch_partner(batch: Appends, event: Any, fact: Fact) -> None:
     """Every partner event moves the row's version and last-change time."""
     if not isinstance(event, (P.Registered, *_STATUS)):
         batch.touch("view_partners", "partner_id", fact)

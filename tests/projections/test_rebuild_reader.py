@@ -89,11 +89,11 @@ def test_a_failing_reader_is_taken_over_from_its_last_page(
     real = Replay.encode
     sent: list[int] = []
 
-    def fails_third(self: Replay, items: Any) -> bytes:  # runs in the reader process
+    def fails_third(self: Replay, items: Any, appended: Any) -> bytes:  # in the reader process
         sent.append(1)
         if len(sent) == 3:
             raise RuntimeError("reader broke")
-        return real(self, items)
+        return real(self, items, appended)
 
     monkeypatch.setattr(Replay, "encode", fails_third)
     with caplog.at_level(logging.WARNING, "projections.rebuild"):
