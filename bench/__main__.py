@@ -69,9 +69,11 @@ def main() -> None:
     print()
     print(text)
     m = results.details["machine_at_end"]
+    first = results.details["machine_at_start"]
     print(
         f"\n{m['nproc']} x {m['cpu']}, Python {m['python']}; load average "
-        f"{results.details['machine_at_start']['load_average']} at start, {m['load_average']} at end; "
+        f"{first['load_average']} at start, {m['load_average']} at end; CPU probe "
+        f"{first['cpu_probe_seconds']} s at start, {m['cpu_probe_seconds']} s at end; "
         f"{results.details['seconds']} s"
     )
     payload: dict[str, Any] = {

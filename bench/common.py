@@ -76,6 +76,17 @@ def fmt(value: float | None) -> str:
     return f"{value:.2f}"
 
 
+def cpu_probe() -> float:
+    """Seconds of CPU for a fixed pure-Python loop: this machine's speed swings by up to 2x from
+    one minute to the next, and the same code's figures with it; the probe says which spell a
+    run met (taken at the start and the end of every run)."""
+    started = time.process_time()
+    total = 0
+    for number in range(5_000_000):
+        total += number * 2
+    return round(time.process_time() - started, 3)
+
+
 def machine() -> dict[str, Any]:
     model = ""
     try:
@@ -91,6 +102,7 @@ def machine() -> dict[str, Any]:
         "cpu": model or platform.processor(),
         "python": platform.python_version(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
+        "cpu_probe_seconds": cpu_probe(),
     }
 
 
