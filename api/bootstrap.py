@@ -47,13 +47,14 @@ def storage_env(database_url: str) -> dict[str, str]:
         path.parent.mkdir(parents=True, exist_ok=True)
         return {
             "PERSISTENCE_MODULE": "api.sqlite_factory:SQLiteFactory",
+            "APPLICATION_RECORDER_TOPIC": "api.sqlite_factory:SQLiteEventRecorder",
             "SQLITE_DBNAME": str(path),
             "SQLITE_LOCK_TIMEOUT": "10",
         }
     if parsed.scheme in ("postgresql", "postgres"):
         query = parse_qs(parsed.query)
         env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": "api.postgres_recorder:PostgresFactory",
             "APPLICATION_RECORDER_TOPIC": "api.postgres_recorder:PostgresEventRecorder",
             "POSTGRES_DBNAME": parsed.path.lstrip("/") or "postgres",
             "POSTGRES_HOST": parsed.hostname or "127.0.0.1",

@@ -21,11 +21,24 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    ApplicationRecorder,
+    ProgrammingError,
+    StoredEvent,
+)
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+)
+from eventsourcing.postgres import PostgresFactory as LibraryPostgresFactory
+from eventsourcing.utils import Environment, EnvType
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
+
+from api.sqlite_factory import link_snapshots
 
 DDL_LOCK = int.from_bytes(
     hashlib.sha256(b"partnership-registry/ddl").digest()[:8], "big", signed=True
@@ -33,24 +46,68 @@ DDL_LOCK = int.from_bytes(
 """The transaction-scoped advisory lock held while the recorder creates what is missing."""
 
 
+def _insert_as_arrays(
+    datastore: PostgresDatastore, table: str, *, returning_ids: bool = False
+) -> Composed:
+    """INSERT of stored events given as four arrays (ids, versions, topics, payloads)."""
+    statement = SQL(
+        "INSERT INTO {schema}.{table} AS t (originator_id, originator_version, topic, state)"
+        " SELECT originator_id, originator_version, topic, state"
+        " FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[])"
+        " AS e (originator_id, originator_version, topic, state)"
+    ).format(
+        schema=Identifier(datastore.schema),
+        table=Identifier(table),
+        id_type=Identifier(datastore.originator_id_type),
+    )
+    return statement + SQL(" RETURNING notification_id") if returning_ids else statement
+
+
+def _as_arrays(stored_events: Sequence[StoredEvent]) -> tuple[list[Any], ...]:
+    return (
+        [event.originator_id for event in stored_events],
+        [event.originator_version for event in stored_events],
+        [event.topic for event in stored_events],
+        [bytes(event.state) for event in stored_events],
+    )
+
+
 class PostgresEventRecorder(PostgresApplicationRecorder):
-    """``PostgresApplicationRecorder`` whose inserts send four binary arrays (same rows)."""
+    """``PostgresApplicationRecorder`` whose inserts send four binary arrays (same rows), and
+    which records a command's snapshots in the transaction of its events when given
+    ``snapshots=[...]`` (its factory, ``PostgresFactory``, tells it the snapshots' table)."""
+
+    snapshots_recorder: PostgresAggregateRecorder | None = None
 
     def __init__(
         self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
     ) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
-        self.insert_events_statement = SQL(
-            "INSERT INTO {schema}.{table} AS t (originator_id, originator_version, topic, state)"
-            " SELECT originator_id, originator_version, topic, state"
-            " FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[])"
-            " AS e (originator_id, originator_version, topic, state)"
-            " RETURNING notification_id"
-        ).format(
-            schema=Identifier(self.datastore.schema),
-            table=Identifier(self.events_table_name),
-            id_type=Identifier(self.datastore.originator_id_type),
+        self.insert_events_statement = _insert_as_arrays(
+            datastore, self.events_table_name, returning_ids=True
         )
+        self._insert_snapshots_statement: Composed | None = None
+
+    @property
+    def records_snapshots(self) -> bool:
+        return self.snapshots_recorder is not None
+
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        """The library's hook, run first in the events' transaction: the snapshots, as arrays
+        too (the library's aggregate recorder escapes a 40 KB snapshot as text: ~1.6 ms)."""
+        snapshots: Sequence[StoredEvent] = kwargs.get("snapshots") or ()
+        if snapshots:
+            recorder = self.snapshots_recorder
+            if recorder is None:
+                raise ProgrammingError("no snapshots recorder: snapshots would be lost")
+            if self._insert_snapshots_statement is None:
+                self._insert_snapshots_statement = _insert_as_arrays(
+                    self.datastore, recorder.events_table_name
+                )
+            curs.execute(self._insert_snapshots_statement, _as_arrays(snapshots))
+        super()._insert_events(curs, stored_events, **kwargs)
 
     def _create_table(self, curs: Cursor[DictRow]) -> None:
         """The library's statements, one process at a time (within the transaction the library
@@ -70,12 +127,29 @@ class PostgresEventRecorder(PostgresApplicationRecorder):
         del kwargs
         self._lock_table(curs)
         self._notify_channel(curs)
-        curs.execute(
-            self.insert_events_statement,
-            (
-                [event.originator_id for event in stored_events],
-                [event.originator_version for event in stored_events],
-                [event.topic for event in stored_events],
-                [bytes(event.state) for event in stored_events],
-            ),
-        )
+        curs.execute(self.insert_events_statement, _as_arrays(stored_events))
+
+
+class PostgresFactory(LibraryPostgresFactory):
+    """The library's ``PostgresFactory``, telling an application recorder that records
+    snapshots with events (``PostgresEventRecorder``) of the snapshots' recorder."""
+
+    def __init__(self, env: Environment | EnvType | None) -> None:
+        super().__init__(env)
+        self._application: ApplicationRecorder | None = None
+        self._snapshots: AggregateRecorder | None = None
+
+    def application_recorder(self) -> ApplicationRecorder:
+        self._application = super().application_recorder()
+        link_snapshots(self._application, self._snapshots)
+        return self._application
+
+    def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
+        recorder = super().aggregate_recorder(purpose)
+        if purpose == "snapshots":
+            self._snapshots = recorder
+            link_snapshots(self._application, recorder)
+        return recorder
+
+
+Factory = PostgresFactory

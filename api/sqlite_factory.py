@@ -6,17 +6,30 @@ connection is parsed and planned again, 15-45 us each on this project's machines
 most statements then take to run. A rebuild or a follower runs a dozen statements in turn
 (one row into a table, an update of another, ...), and so did every command's insert, select
 and tracking statements. This factory is the library's in every respect but that cache
-(``STATEMENT_CACHE`` statements a connection). Selected with the library's
-``PERSISTENCE_MODULE`` (``api.bootstrap.storage_env`` sets it to ``SQLiteFactory``'s topic).
+(``STATEMENT_CACHE`` statements a connection), and but for linking the snapshots' recorder to
+the application recorder ``SQLiteEventRecorder``, which records a command's snapshots in the
+transaction of its events (one commit, one fsync, instead of two). Selected with the
+library's ``PERSISTENCE_MODULE`` and ``APPLICATION_RECORDER_TOPIC`` (``api.bootstrap.
+storage_env`` sets both).
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
+from typing import Any
 
-from eventsourcing.persistence import InterfaceError
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    ApplicationRecorder,
+    InterfaceError,
+    ProgrammingError,
+    StoredEvent,
+)
 from eventsourcing.sqlite import (
     SQLITE3_DEFAULT_LOCK_TIMEOUT,
+    SQLiteAggregateRecorder,
+    SQLiteApplicationRecorder,
     SQLiteConnection,
     SQLiteConnectionPool,
     SQLiteDatastore,
@@ -76,14 +89,73 @@ class StatementCachingDatastore(SQLiteDatastore):
         self.originator_id_type = library.originator_id_type
 
 
+class SQLiteEventRecorder(SQLiteApplicationRecorder):
+    """The library's application recorder that also records snapshots with the events.
+
+    ``insert_events(events, snapshots=[...])`` writes the snapshots, through the snapshots'
+    own recorder (``snapshots_recorder``, on the same datastore), in the events' transaction:
+    both or neither. ``PartnershipRegistry`` asks for it when ``records_snapshots`` is true.
+    """
+
+    snapshots_recorder: SQLiteAggregateRecorder | None = None
+
+    @property
+    def records_snapshots(self) -> bool:
+        return self.snapshots_recorder is not None
+
+    def insert_events(
+        self,
+        stored_events: Sequence[StoredEvent],
+        *,
+        snapshots: Sequence[StoredEvent] = (),
+        **kwargs: Any,
+    ) -> Sequence[int] | None:
+        if not snapshots:
+            return super().insert_events(stored_events, **kwargs)
+        recorder = self.snapshots_recorder
+        if recorder is None:
+            raise ProgrammingError("no snapshots recorder: snapshots would be lost")
+        with self.datastore.transaction(commit=True) as cursor:
+            found = self._insert_events(cursor, stored_events, **kwargs)
+            recorder._insert_events(cursor, snapshots)
+        return found
+
+
+def link_snapshots(application: ApplicationRecorder | None, snapshots: Any) -> None:
+    """Give an application recorder that records snapshots with events (``snapshots_recorder``)
+    the snapshots' recorder, when both use one datastore."""
+    if (
+        application is not None
+        and hasattr(application, "snapshots_recorder")
+        and isinstance(snapshots, AggregateRecorder)
+        and getattr(snapshots, "datastore", None) is getattr(application, "datastore", None)
+    ):
+        application.snapshots_recorder = snapshots
+
+
 class SQLiteFactory(LibrarySQLiteFactory):
-    """The library's ``SQLiteFactory`` with a ``StatementCachingDatastore``."""
+    """The library's ``SQLiteFactory`` with a ``StatementCachingDatastore``, and an application
+    recorder told of the snapshots' recorder (``SQLiteEventRecorder``)."""
 
     def __init__(self, env: Environment | EnvType | None) -> None:
         super().__init__(env)
         library = self.datastore
         self.datastore = StatementCachingDatastore(library)
         library.close()
+        self._application: ApplicationRecorder | None = None
+        self._snapshots: AggregateRecorder | None = None
+
+    def application_recorder(self) -> ApplicationRecorder:
+        self._application = super().application_recorder()
+        link_snapshots(self._application, self._snapshots)
+        return self._application
+
+    def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
+        recorder = super().aggregate_recorder(purpose)
+        if purpose == "snapshots":
+            self._snapshots = recorder
+            link_snapshots(self._application, recorder)
+        return recorder
 
 
 Factory = SQLiteFactory

@@ -37,8 +37,7 @@ def plain_registry(store: Store) -> PartnershipRegistry:
     library's own persistence (factory, datastore and recorders)."""
     env = storage_env(store.database_url)
     env.pop("APPLICATION_RECORDER_TOPIC", None)  # the library's own recorder
-    if store.backend == "sqlite":  # the library's factory (statement cache of one)
-        env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
+    env["PERSISTENCE_MODULE"] = f"eventsourcing.{store.backend}"  # and factory
     env.update({"IS_SNAPSHOTTING_ENABLED": "y", "REGISTRY_SNAPSHOT_INTERVAL": "50"})
     return PartnershipRegistry(env=env)
 

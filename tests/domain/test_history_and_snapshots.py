@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 from uuid import uuid4
+
+import pytest
+from eventsourcing.persistence import RecordConflictError
 
 from domain.actors import acting_as
 from domain.application import PartnershipRegistry
 from domain.decision import DueDiligenceDecision
 from domain.engagement import FollowUp, Participants
 from domain.partner import PartnerOrganisation, Relationship
+from tests.backends import Backend
 from tests.domain.conftest import HRO, RECORDER_ACTOR, finalised_assessment, register
 
 CHANGES = 11
@@ -164,3 +169,59 @@ def test_a_save_of_many_events_snapshots_the_saved_record_once(
     snapshots = list(registry.snapshots.get(engagement_id))
     assert [s.originator_version for s in snapshots] == [8]
     assert state(registry.get_engagement(engagement_id)) == state(engagement)
+
+
+def test_a_save_records_its_events_and_the_snapshot_they_make_due_together(
+    make_registry: Callable[..., PartnershipRegistry],
+) -> None:
+    """Both or neither: a snapshot that cannot be written leaves the events unrecorded too."""
+    registry = make_registry(REGISTRY_SNAPSHOT_INTERVAL="3")
+    recorder: Any = registry.recorder
+    assert recorder.records_snapshots
+    with acting_as(RECORDER_ACTOR):
+        engagement_id = registry.record_engagement("roundtable", "Roundtable", "2020").id
+        registry.add_follow_up(engagement_id, "Write the minutes", "Secretariat")  # version 2
+        assert registry.snapshots is not None
+        engagement = registry.get_engagement(engagement_id)
+        engagement.add_follow_up(FollowUp(uuid4(), "Send the minutes", "Secretariat"))  # v3
+        # Meanwhile a snapshot of version 3 is stored (as if another process got there first).
+        snapshot = type(engagement).Snapshot.take(engagement)
+        registry.snapshots.recorder.insert_events(
+            [registry.snapshots.mapper.to_stored_event(snapshot)]
+        )
+        position = registry.max_position()
+        with pytest.raises(RecordConflictError):
+            registry.save(engagement)
+    assert registry.max_position() == position  # the event was not recorded either
+    assert [e.originator_version for e in registry.events.get(engagement_id)] == [1, 2]
+
+
+def test_a_save_reaching_the_interval_commits_once_on_sqlite(
+    make_registry: Callable[..., PartnershipRegistry], backend: Backend
+) -> None:
+    if backend.name != "sqlite":
+        pytest.skip(
+            "SQLite's datastore transactions are counted; PostgreSQL's insert opens its own"
+        )
+    registry = make_registry(REGISTRY_SNAPSHOT_INTERVAL="3")
+    datastore: Any = registry.recorder.datastore  # type: ignore[attr-defined]
+    committed: list[bool] = []
+    real = datastore.transaction
+
+    @contextmanager
+    def counted(*, commit: bool) -> Iterator[Any]:
+        with real(commit=commit) as cursor:
+            yield cursor
+        committed.append(commit)
+
+    with acting_as(RECORDER_ACTOR):
+        engagement_id = registry.record_engagement("roundtable", "Roundtable", "2020").id
+        registry.add_follow_up(engagement_id, "Write the minutes", "Secretariat")
+        datastore.transaction = counted
+        try:
+            registry.add_follow_up(engagement_id, "Send the minutes", "Secretariat")  # version 3
+        finally:
+            del datastore.transaction
+    assert committed.count(True) == 1  # events and snapshot: one transaction, one commit
+    assert registry.snapshots is not None
+    assert [s.originator_version for s in registry.snapshots.get(engagement_id)] == [3]

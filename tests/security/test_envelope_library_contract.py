@@ -60,7 +60,7 @@ class TestApplicationOnSQLite(EnvelopeEnvironment, ApplicationTestCase):
 @pytest.mark.postgres
 class TestExampleApplicationOnPostgres(EnvelopeEnvironment, ExampleApplicationTestCase):
     backend_name = "postgres"
-    expected_factory_topic = "eventsourcing.postgres:PostgresFactory"
+    expected_factory_topic = "api.postgres_recorder:PostgresFactory"
 
 
 @pytest.mark.postgres
