@@ -39,10 +39,13 @@ from projections.replay import Replay
 HANDOFF_START = 0.0
 HANDOFF_STEP = 0.1
 HANDOFF_BLOCKED = 0.2
-"""The share of the events to decode that the reader leaves to the writer (decrypted) starts at
-HANDOFF_START (the writer begins by dropping and recreating the views) and moves by
-HANDOFF_STEP after each page: up when the writer has read every page sent so far (it is on the
-last or waits for the next), down when one is still unread (it is the slower). Where the pipe's fill
+"""How much of the reader's work it leaves to the writer, from 0 to 2: up to 1, that share of the
+events to decode (sent decrypted); from 1 to 2, all of those and that share of the events'
+appends-only handlers as well (their facts are sent, the writer runs them: what a log of
+follow-ups is mostly made of). It starts at HANDOFF_START (the writer begins by dropping and
+recreating the views) and moves by HANDOFF_STEP after each page: up when the writer has read
+every page sent so far (it is on the last or waits for the next), down when one is still
+unread (it is the slower). Where the pipe's fill
 is unknown: down when sending blocked longer than HANDOFF_BLOCKED of the time reading the page
 took, up otherwise. Each process ends up with about half the work."""
 SMALL_PAGE = 8
@@ -170,11 +173,13 @@ def _serve(
         appends = Appends(ViewCipher.for_application(app))
         end = app.recorder.max_notification_id()
         sender.send_bytes(_READY)
-        share = HANDOFF_START
+        load = HANDOFF_START
         for page in replay.pages(size, small=max(1, size // SMALL_PAGE), end=end):
             started = time.perf_counter()
             message = _PAGE + _HEAD.pack(page[-1][0], len(page))
-            items = replay.items_to_send(page, share, appends)
+            # The writer's part: first the decoding of events (their decrypted payloads), then
+            # the appends of events as well (their facts: what a log of follow-ups is made of).
+            items = replay.items_to_send(page, min(1.0, load), appends, max(0.0, load - 1.0))
             message += replay.encode(items, appends.take())
             sending = time.perf_counter()
             unread = _unread(sender)
@@ -184,13 +189,13 @@ def _serve(
                 # this one): leave it more of the decoding; a page is still unread: it is the
                 # slower, keep more here (a backlog is what it is left with at the end).
                 if unread == 0:
-                    share = min(1.0, share + HANDOFF_STEP)
+                    load = min(2.0, load + HANDOFF_STEP)
                 else:
-                    share = max(0.0, share - HANDOFF_STEP)
+                    load = max(0.0, load - HANDOFF_STEP)
             elif time.perf_counter() - sending > HANDOFF_BLOCKED * (sending - started):
-                share = max(0.0, share - HANDOFF_STEP)  # blocked sending: the writer is slower
+                load = max(0.0, load - HANDOFF_STEP)  # blocked sending: the writer is slower
             else:
-                share = min(1.0, share + HANDOFF_STEP)
+                load = min(2.0, load + HANDOFF_STEP)
         sender.send_bytes(_DONE)
     except BaseException as error:  # the parent reads the page again and meets the error itself
         with contextlib.suppress(OSError):

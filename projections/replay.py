@@ -204,25 +204,37 @@ class Replay:
         return found
 
     def items_to_send(
-        self, notifications: Sequence[Stored], share: float, appends: Appends | None = None
+        self,
+        notifications: Sequence[Stored],
+        share: float,
+        appends: Appends | None = None,
+        appends_share: float = 0.0,
     ) -> list[Any]:
         """``items`` for ``encode``, but about ``share`` of the events to decode left decrypted
         only, for the receiving process to decode (``decode``): a writer that waits for pages
         takes on part of the reader's work. With ``appends``, the handlers registered
-        ``appends_only`` run here, into it, for the events decoded here; an event with no other
-        handler is then left out."""
-        return self._items(notifications, share, appends)
+        ``appends_only`` run here, into it, for the events decoded here but about
+        ``appends_share`` of them, left to the writer; an event with no other handler and whose
+        appends ran here is then left out."""
+        return self._items(notifications, share, appends, appends_share)
 
     def _items(
-        self, notifications: Sequence[Stored], share: float, appends: Appends | None
+        self,
+        notifications: Sequence[Stored],
+        share: float,
+        appends: Appends | None,
+        appends_share: float = 0.0,
     ) -> list[Any]:
+        """Pairs (event, fact), or (``(id, stream, version, topic, payload)``, None) for events
+        handed over decrypted only; with ``appends``, triples whose last value says whether the
+        event's appends-only handlers ran here."""
         found: list[Any] = []
         append = found.append
         plans = self._plans
         open_payload = self._open
         partial = self._partial
         handlers = self._handlers
-        handed = 0.0
+        handed = left = 0.0
         self._prefetch(n[4] for n in notifications)
         for n in notifications:
             topic = n[3]
@@ -236,16 +248,24 @@ class Replay:
                 handed += share
                 if handed >= 1.0:
                     handed -= 1.0
-                    append(((n[0], n[1], n[2], topic, clear), None))
+                    raw = (n[0], n[1], n[2], topic, clear)
+                    append((raw, None) if appends is None else (raw, None, False))
                     continue
             item = self._item(plan, n, clear) if plan.reads is None else partial(plan, n, clear)
-            if appends is not None:
-                event, fact = item
-                for handler in handlers.appending(plan.event_class):
-                    handler(appends, event, fact)
-                if not handlers.others(plan.event_class):
+            if appends is None:
+                append(item)
+                continue
+            if appends_share:
+                left += appends_share
+                if left >= 1.0:
+                    left -= 1.0
+                    append((*item, False))
                     continue
-            append(item)
+            event, fact = item
+            for handler in handlers.appending(plan.event_class):
+                handler(appends, event, fact)
+            if handlers.others(plan.event_class):
+                append((event, fact, True))
         return found
 
     def _item(self, plan: _Plan, n: Stored, clear: bytes) -> tuple[Any, Fact]:
@@ -316,7 +336,7 @@ class Replay:
             return event, Fact.of(event, n[0])
         return event, self._fact_of(plan, n, event)
 
-    def encode(self, items: Sequence[tuple[Any, Any]], appended: Collected | None = None) -> bytes:
+    def encode(self, items: Sequence[tuple[Any, ...]], appended: Collected | None = None) -> bytes:
         """``items`` (and what the appends-only handlers gave for them) as bytes for ``decode``
         in another process: facts as plain tuples, events that were not decoded as their topic
         (a fraction of the cost of pickling objects)."""
@@ -327,8 +347,12 @@ class Replay:
         pickler.dump(
             (
                 [
-                    (blanks.get(id(event), event), None if fact is None else tuple(fact))
-                    for event, fact in items
+                    (
+                        blanks.get(id(item[0]), item[0]),
+                        None if item[1] is None else tuple(item[1]),
+                        *item[2:],
+                    )
+                    for item in items
                 ],
                 appended,
             )
@@ -339,19 +363,21 @@ class Replay:
         """The items ``encode`` gave (from a process reading the same log).
 
         With ``appends``, the appends-only handlers have run for every item returned: it
-        absorbs what they gave in the sender, and takes what they give for the events decoded
-        here (or for all of them, if the sender did not run them); only the other handlers are
-        left to run. Without, rows the sender gathered would be lost: ValueError.
+        absorbs what they gave in the sender, and takes what they give for the events whose
+        handlers did not run there (all of them, if the sender did not run any); only the other
+        handlers are left to run, and an event that has none is left out. Without, rows the
+        sender gathered would be lost: ValueError.
         """
         plans = self._plans
         appending = self._handlers.appending
+        others = self._handlers.others
         found = []
         sent, appended = pickle.loads(data)  # noqa: S301 (from our own reader process)
         if appended is not None:
             if appends is None:
                 raise ValueError("these items come with appended rows: give decode an Appends")
             appends.absorb(appended)
-        for event, fact in sent:
+        for event, fact, *done in sent:
             kind = type(event)
             if kind is str:
                 plan = plans.get(event) or self._plan(event)
@@ -361,9 +387,12 @@ class Replay:
                 item = self._item(plan, event, event[4])
             else:
                 item = (event, Fact._make(fact))
-            if appends is not None and (appended is None or kind is tuple):
-                for handler in appending(type(item[0])):
+            if appends is not None and not (done and done[0]):
+                event_class = type(item[0])
+                for handler in appending(event_class):
                     handler(appends, *item)
+                if not others(event_class):
+                    continue
             found.append(item)
         return found
 
