@@ -22,8 +22,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.persistence import (
-    AggregateRecorder,
-    ApplicationRecorder,
     ProgrammingError,
     StoredEvent,
 )
@@ -33,12 +31,11 @@ from eventsourcing.postgres import (
     PostgresDatastore,
 )
 from eventsourcing.postgres import PostgresFactory as LibraryPostgresFactory
-from eventsourcing.utils import Environment, EnvType
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
-from api.sqlite_factory import link_snapshots
+from api.snapshot_links import LinksSnapshots
 
 DDL_LOCK = int.from_bytes(
     hashlib.sha256(b"partnership-registry/ddl").digest()[:8], "big", signed=True
@@ -130,26 +127,9 @@ class PostgresEventRecorder(PostgresApplicationRecorder):
         curs.execute(self.insert_events_statement, _as_arrays(stored_events))
 
 
-class PostgresFactory(LibraryPostgresFactory):
+class PostgresFactory(LinksSnapshots, LibraryPostgresFactory):
     """The library's ``PostgresFactory``, telling an application recorder that records
     snapshots with events (``PostgresEventRecorder``) of the snapshots' recorder."""
-
-    def __init__(self, env: Environment | EnvType | None) -> None:
-        super().__init__(env)
-        self._application: ApplicationRecorder | None = None
-        self._snapshots: AggregateRecorder | None = None
-
-    def application_recorder(self) -> ApplicationRecorder:
-        self._application = super().application_recorder()
-        link_snapshots(self._application, self._snapshots)
-        return self._application
-
-    def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
-        recorder = super().aggregate_recorder(purpose)
-        if purpose == "snapshots":
-            self._snapshots = recorder
-            link_snapshots(self._application, recorder)
-        return recorder
 
 
 Factory = PostgresFactory

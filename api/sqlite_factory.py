@@ -20,8 +20,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.persistence import (
-    AggregateRecorder,
-    ApplicationRecorder,
     InterfaceError,
     ProgrammingError,
     StoredEvent,
@@ -36,6 +34,8 @@ from eventsourcing.sqlite import (
 )
 from eventsourcing.sqlite import SQLiteFactory as LibrarySQLiteFactory
 from eventsourcing.utils import Environment, EnvType
+
+from api.snapshot_links import LinksSnapshots
 
 STATEMENT_CACHE = 256
 """Prepared statements kept per connection (``sqlite3``'s own default is 128): the registry
@@ -121,19 +121,7 @@ class SQLiteEventRecorder(SQLiteApplicationRecorder):
         return found
 
 
-def link_snapshots(application: ApplicationRecorder | None, snapshots: Any) -> None:
-    """Give an application recorder that records snapshots with events (``snapshots_recorder``)
-    the snapshots' recorder, when both use one datastore."""
-    if (
-        application is not None
-        and hasattr(application, "snapshots_recorder")
-        and isinstance(snapshots, AggregateRecorder)
-        and getattr(snapshots, "datastore", None) is getattr(application, "datastore", None)
-    ):
-        application.snapshots_recorder = snapshots
-
-
-class SQLiteFactory(LibrarySQLiteFactory):
+class SQLiteFactory(LinksSnapshots, LibrarySQLiteFactory):
     """The library's ``SQLiteFactory`` with a ``StatementCachingDatastore``, and an application
     recorder told of the snapshots' recorder (``SQLiteEventRecorder``)."""
 
@@ -142,20 +130,6 @@ class SQLiteFactory(LibrarySQLiteFactory):
         library = self.datastore
         self.datastore = StatementCachingDatastore(library)
         library.close()
-        self._application: ApplicationRecorder | None = None
-        self._snapshots: AggregateRecorder | None = None
-
-    def application_recorder(self) -> ApplicationRecorder:
-        self._application = super().application_recorder()
-        link_snapshots(self._application, self._snapshots)
-        return self._application
-
-    def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
-        recorder = super().aggregate_recorder(purpose)
-        if purpose == "snapshots":
-            self._snapshots = recorder
-            link_snapshots(self._application, recorder)
-        return recorder
 
 
 Factory = SQLiteFactory

@@ -45,9 +45,9 @@ appends-only handlers as well (their facts are sent, the writer runs them: what 
 follow-ups is mostly made of). It starts at HANDOFF_START (the writer begins by dropping and
 recreating the views) and moves by HANDOFF_STEP after each page: up when the writer has read
 every page sent so far (it is on the last or waits for the next), down when one is still
-unread (it is the slower). Where the pipe's fill
-is unknown: down when sending blocked longer than HANDOFF_BLOCKED of the time reading the page
-took, up otherwise. Each process ends up with about half the work."""
+unread (it is the slower). Where the pipe's fill is unknown: down when sending blocked longer
+than HANDOFF_BLOCKED of the time reading the page took, up otherwise. Each process ends up
+with about half the work."""
 SMALL_PAGE = 8
 """The first page, and the pages of the last two pages' worth of the log, are this many times
 smaller: the writer starts on the first sooner, and has less left alone after the last."""

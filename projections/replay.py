@@ -232,7 +232,6 @@ class Replay:
         append = found.append
         plans = self._plans
         open_payload = self._open
-        partial = self._partial
         handlers = self._handlers
         handed = left = 0.0
         self._prefetch(n[4] for n in notifications)
@@ -251,7 +250,7 @@ class Replay:
                     raw = (n[0], n[1], n[2], topic, clear)
                     append((raw, None) if appends is None else (raw, None, False))
                     continue
-            item = self._item(plan, n, clear) if plan.reads is None else partial(plan, n, clear)
+            item = self._item(plan, n, clear)
             if appends is None:
                 append(item)
                 continue
